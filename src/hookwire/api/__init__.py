@@ -1,0 +1,1 @@
+"""HTTP: the Svix-compatible REST API, one module per resource."""

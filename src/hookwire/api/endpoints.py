@@ -1,0 +1,152 @@
+"""/api/v1/app/{app}/endpoint: endpoints, their secrets, headers, stats and recovery."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Depends
+from starlette.responses import Response
+
+from hookwire.api.deps import require_admin
+from hookwire.api.params import Order
+from hookwire.api.responses import json_response, no_content
+from hookwire.outbound import endpoints, messages
+from hookwire.outbound.models import (
+    BackgroundTaskOut,
+    EndpointHeadersIn,
+    EndpointHeadersOut,
+    EndpointHeadersPatchIn,
+    EndpointIn,
+    EndpointOut,
+    EndpointPatch,
+    EndpointSecretOut,
+    EndpointSecretRotateIn,
+    EndpointStats,
+    EventExampleIn,
+    ListResponse,
+    MessageIn,
+    MessageOut,
+    RecoverIn,
+)
+from hookwire.runtime import Runtime
+
+router = APIRouter(prefix="/api/v1/app/{app_id}/endpoint", tags=["Endpoint"])
+
+
+@router.get("", response_model=ListResponse)
+async def list_endpoints(
+    app_id: str,
+    rt: Runtime = Depends(require_admin),
+    limit: int | None = None,
+    iterator: str | None = None,
+    order: Order = "ascending",
+) -> Response:
+    result = await endpoints.list_endpoints(
+        rt, app_id, limit=limit, iterator=iterator, descending=order == "descending"
+    )
+    return json_response(result)
+
+
+@router.post("", response_model=EndpointOut, status_code=201)
+async def create_endpoint(app_id: str, data: EndpointIn, rt: Runtime = Depends(require_admin)) -> Response:
+    return json_response(await endpoints.create_endpoint(rt, app_id, data), 201)
+
+
+@router.get("/{endpoint_id}", response_model=EndpointOut)
+async def get_endpoint(app_id: str, endpoint_id: str, rt: Runtime = Depends(require_admin)) -> Response:
+    return json_response(await endpoints.get_endpoint(rt, app_id, endpoint_id))
+
+
+@router.put("/{endpoint_id}", response_model=EndpointOut)
+async def upsert_endpoint(
+    app_id: str, endpoint_id: str, data: EndpointIn, rt: Runtime = Depends(require_admin)
+) -> Response:
+    result, created = await endpoints.upsert_endpoint(rt, app_id, endpoint_id, data)
+    return json_response(result, 201 if created else 200)
+
+
+@router.patch("/{endpoint_id}", response_model=EndpointOut)
+async def patch_endpoint(
+    app_id: str, endpoint_id: str, patch: EndpointPatch, rt: Runtime = Depends(require_admin)
+) -> Response:
+    return json_response(await endpoints.patch_endpoint(rt, app_id, endpoint_id, patch))
+
+
+@router.delete("/{endpoint_id}", status_code=204)
+async def delete_endpoint(app_id: str, endpoint_id: str, rt: Runtime = Depends(require_admin)) -> Response:
+    await endpoints.delete_endpoint(rt, app_id, endpoint_id)
+    return no_content()
+
+
+@router.get("/{endpoint_id}/secret", response_model=EndpointSecretOut)
+async def get_secret(app_id: str, endpoint_id: str, rt: Runtime = Depends(require_admin)) -> Response:
+    return json_response(EndpointSecretOut(key=await endpoints.get_secret(rt, app_id, endpoint_id)))
+
+
+@router.post("/{endpoint_id}/secret/rotate", status_code=204)
+async def rotate_secret(
+    app_id: str, endpoint_id: str, data: EndpointSecretRotateIn, rt: Runtime = Depends(require_admin)
+) -> Response:
+    await endpoints.rotate_secret(
+        rt, app_id, endpoint_id, new_secret=data.key, grace_period_seconds=data.grace_period_seconds
+    )
+    return no_content()
+
+
+@router.get("/{endpoint_id}/headers", response_model=EndpointHeadersOut)
+async def get_headers(app_id: str, endpoint_id: str, rt: Runtime = Depends(require_admin)) -> Response:
+    return json_response(await endpoints.get_headers(rt, app_id, endpoint_id))
+
+
+@router.put("/{endpoint_id}/headers", status_code=204)
+async def set_headers(
+    app_id: str, endpoint_id: str, data: EndpointHeadersIn, rt: Runtime = Depends(require_admin)
+) -> Response:
+    await endpoints.set_headers(rt, app_id, endpoint_id, data.headers, merge=False)
+    return no_content()
+
+
+@router.patch("/{endpoint_id}/headers", status_code=204)
+async def patch_headers(
+    app_id: str, endpoint_id: str, data: EndpointHeadersPatchIn, rt: Runtime = Depends(require_admin)
+) -> Response:
+    await endpoints.set_headers(rt, app_id, endpoint_id, data.headers, merge=True, delete=data.delete_headers)
+    return no_content()
+
+
+@router.get("/{endpoint_id}/stats", response_model=EndpointStats)
+async def get_stats(
+    app_id: str,
+    endpoint_id: str,
+    rt: Runtime = Depends(require_admin),
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Response:
+    return json_response(await endpoints.endpoint_stats(rt, app_id, endpoint_id, since=since, until=until))
+
+
+@router.post("/{endpoint_id}/recover", response_model=BackgroundTaskOut, status_code=202)
+async def recover(app_id: str, endpoint_id: str, data: RecoverIn, rt: Runtime = Depends(require_admin)) -> Response:
+    task = await endpoints.recover(rt, app_id, endpoint_id, since=data.since, until=data.until)
+    return json_response(task, 202)
+
+
+@router.post("/{endpoint_id}/replay-missing", response_model=BackgroundTaskOut, status_code=202)
+async def replay_missing(
+    app_id: str, endpoint_id: str, data: RecoverIn, rt: Runtime = Depends(require_admin)
+) -> Response:
+    task = await endpoints.replay_missing(rt, app_id, endpoint_id, since=data.since, until=data.until)
+    return json_response(task, 202)
+
+
+@router.post("/{endpoint_id}/send-example", response_model=MessageOut, status_code=202)
+async def send_example(
+    app_id: str, endpoint_id: str, data: EventExampleIn, rt: Runtime = Depends(require_admin)
+) -> Response:
+    """Send an example message of the event type to this endpoint only."""
+    endpoint = await endpoints.get_endpoint(rt, app_id, endpoint_id)
+    payload = data.payload or {"type": data.event_type, "data": {"example": True}}
+    message, _ = await messages.create_message(
+        rt, app_id, MessageIn(event_type=data.event_type, payload=payload), only_endpoint=endpoint.id
+    )
+    return json_response(message, 202)

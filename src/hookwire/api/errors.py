@@ -1,0 +1,77 @@
+"""Every error becomes Svix's JSON shape here, once: `{"code": ..., "detail": ...}`.
+
+Validation problems are 422 with a list of `{loc, msg, type}`; a body that is not
+JSON at all is 400; anything unexpected is logged and answered with a 500 JSON body
+that carries no traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from hookwire.api.responses import json_response
+from hookwire.errors import ApiError
+
+log = logging.getLogger("hookwire.api")
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "authentication_failed",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+def error_body(code: str, detail: Any) -> dict[str, Any]:
+    return {"code": code, "detail": detail}
+
+
+def _clean(errors: list[Any]) -> list[dict[str, Any]]:
+    cleaned = []
+    for err in errors:
+        cleaned.append({"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")})
+    return cleaned
+
+
+async def _api_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return json_response(error_body(exc.code, exc.detail), exc.status_code)
+
+
+async def _validation_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    for err in errors:
+        if err.get("type") == "json_invalid":
+            message = err.get("ctx", {}).get("error", "invalid JSON")
+            return json_response(error_body("bad_request", f"request body is not valid JSON: {message}"), 400)
+    return json_response(error_body("validation", _clean(errors)), 422)
+
+
+async def _http_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "error")
+    return json_response(error_body(code, exc.detail), exc.status_code)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return json_response(error_body("internal_error", "internal server error; see the server log"), 500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,71 @@
+"""/api/v1/app/{app}/msg: create (fan-out), list, get, expunge content."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, Header
+from starlette.responses import Response
+
+from hookwire.api.deps import require_admin
+from hookwire.api.params import split_list
+from hookwire.api.responses import json_response, no_content
+from hookwire.outbound import messages
+from hookwire.outbound.models import ListResponse, MessageIn, MessageOut
+from hookwire.runtime import Runtime
+
+router = APIRouter(prefix="/api/v1/app/{app_id}/msg", tags=["Message"])
+
+
+@router.post("", response_model=MessageOut, status_code=202)
+async def create_message(
+    app_id: str,
+    data: MessageIn,
+    rt: Runtime = Depends(require_admin),
+    with_content: bool = True,
+    idempotency_key: str | None = Header(default=None, max_length=256),
+) -> Response:
+    """Store the message and queue one delivery per matching endpoint; 202 means it is on disk."""
+    message, _ = await messages.create_message(rt, app_id, data, idempotency_key=idempotency_key)
+    if not with_content:
+        message = message.model_copy(update={"payload": {}})
+    return json_response(message, 202)
+
+
+@router.get("", response_model=ListResponse)
+async def list_messages(
+    app_id: str,
+    rt: Runtime = Depends(require_admin),
+    limit: int | None = None,
+    iterator: str | None = None,
+    channel: str | None = None,
+    before: datetime | None = None,
+    after: datetime | None = None,
+    with_content: bool = True,
+    event_types: str | None = None,
+) -> Response:
+    result = await messages.list_messages(
+        rt,
+        app_id,
+        limit=limit,
+        iterator=iterator,
+        event_types=split_list(event_types),
+        channel=channel,
+        before=before,
+        after=after,
+        with_content=with_content,
+    )
+    return json_response(result)
+
+
+@router.get("/{msg_id}", response_model=MessageOut)
+async def get_message(
+    app_id: str, msg_id: str, rt: Runtime = Depends(require_admin), with_content: bool = True
+) -> Response:
+    return json_response(await messages.get_message(rt, app_id, msg_id, with_content=with_content))
+
+
+@router.delete("/{msg_id}/content", status_code=204)
+async def expunge_content(app_id: str, msg_id: str, rt: Runtime = Depends(require_admin)) -> Response:
+    await messages.expunge_content(rt, app_id, msg_id)
+    return no_content()

@@ -1,0 +1,1 @@
+"""The `hookwire` console script."""

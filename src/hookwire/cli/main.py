@@ -1,0 +1,133 @@
+"""`hookwire`: serve, worker, migrate, token.
+
+Every flag mirrors a HOOKWIRE_* environment variable; precedence is
+defaults < --config TOML < environment < flags.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import click
+
+from hookwire import __version__
+from hookwire.errors import ConfigError, StoreError
+from hookwire.settings import Settings, load_settings
+
+
+def _settings(config: Path | None, **flags: Any) -> Settings:
+    return load_settings(config_file=config, flags=flags)
+
+
+def _run(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:  # pragma: no cover - Windows
+        pass
+    try:
+        asyncio.run(main())
+    except (ConfigError, StoreError) as exc:
+        click.echo(f"hookwire: {exc}", err=True)
+        sys.exit(2)
+
+
+def _logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+
+
+config_option = click.option(
+    "--config", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="TOML settings file"
+)
+database_option = click.option("--database-url", help="HOOKWIRE_DATABASE_URL: sqlite:///PATH or postgresql://...")
+
+
+@click.group()
+@click.version_option(__version__, prog_name="hookwire")
+def main() -> None:
+    """hookwire: self-hosted webhook infrastructure that speaks the Svix API."""
+
+
+@main.command()
+@config_option
+@database_option
+@click.option("--host", help="HOOKWIRE_HOST (default 127.0.0.1)")
+@click.option("--port", type=int, help="HOOKWIRE_PORT (default 8040)")
+@click.option("--workers/--no-workers", default=None, help="run delivery workers in this process (default on)")
+@click.option("--allow-private-targets/--no-allow-private-targets", default=None,
+              help="HOOKWIRE_ALLOW_PRIVATE_TARGETS: allow delivery to loopback/private addresses")
+def serve(config: Path | None, **flags: Any) -> None:
+    """Run the API and the delivery workers (migrates the database first)."""
+    from hookwire.cli.serve import run_server
+
+    settings = _settings(config, **flags)
+    _logging(settings)
+    _run(lambda: run_server(settings))
+
+
+@main.command()
+@config_option
+@database_option
+@click.option("--concurrency", "worker_concurrency", type=int, help="HOOKWIRE_WORKER_CONCURRENCY")
+@click.option("--burst", is_flag=True, help="deliver everything that is due, then exit")
+def worker(config: Path | None, burst: bool, **flags: Any) -> None:
+    """Run delivery workers only (scale out on PostgreSQL)."""
+    from hookwire.cli.serve import run_worker
+
+    settings = _settings(config, **flags)
+    _logging(settings)
+    _run(lambda: run_worker(settings, burst=burst))
+
+
+@main.command()
+@config_option
+@database_option
+def migrate(config: Path | None, **flags: Any) -> None:
+    """Create or upgrade the database schema."""
+    from hookwire.store import open_database
+
+    settings = _settings(config, **flags)
+
+    async def go() -> None:
+        db = await open_database(settings.database_url)
+        try:
+            applied = await db.migrate()
+        finally:
+            await db.close()
+        click.echo("applied: " + ", ".join(applied) if applied else "schema is up to date")
+
+    _run(go)
+
+
+@main.command()
+@config_option
+@database_option
+def token(config: Path | None, **flags: Any) -> None:
+    """Print the admin API token (generated on first start)."""
+    from hookwire.cli.runtime import open_runtime
+
+    settings = _settings(config, **flags)
+
+    async def go() -> None:
+        opened = await open_runtime(settings)
+        try:
+            click.echo(opened.rt.settings.api_token)
+        finally:
+            await opened.rt.db.close()
+
+    _run(go)
+
+
+def install_stop_handlers(stop: Callable[[], None]) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop)

@@ -1,0 +1,70 @@
+"""Opening a Runtime from Settings: database, secret key, admin token, migrations."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+import aiohttp
+
+from hookwire.delivery.sender import Sender
+from hookwire.delivery.ssrf import make_connector
+from hookwire.errors import ConfigError
+from hookwire.runtime import Runtime
+from hookwire.secretbox import SecretBox, key_file_for, load_or_create_key_file
+from hookwire.settings import Settings
+from hookwire.store import Database, open_database
+
+_TOKEN_KEY = "admin_token"
+
+
+@dataclass
+class Opened:
+    rt: Runtime
+    new_token: str | None  # set when the admin token was generated on this start
+
+
+def _secret_key(settings: Settings) -> str:
+    if settings.secret_key:
+        return settings.secret_key
+    if settings.is_sqlite:
+        return load_or_create_key_file(key_file_for(settings.database_url.removeprefix("sqlite:///")))
+    raise ConfigError(
+        "HOOKWIRE_SECRET_KEY is required with PostgreSQL: every process must use the same key. "
+        "Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+    )
+
+
+async def _admin_token(db: Database, box: SecretBox, settings: Settings) -> tuple[str, str | None]:
+    """The configured token, or the stored one, or a new one (returned as new on first start)."""
+    if settings.api_token:
+        return settings.api_token, None
+    row = await db.fetchrow("get_meta", key=_TOKEN_KEY)
+    if row is not None:
+        return box.open(row["value"]), None
+    token = "hw_" + secrets.token_urlsafe(32)
+    await db.execute("set_meta", key=_TOKEN_KEY, value=box.seal(token))
+    row = await db.fetchrow("get_meta", key=_TOKEN_KEY)  # another process may have won the race
+    assert row is not None
+    stored = box.open(row["value"])
+    return stored, token if stored == token else None
+
+
+async def open_runtime(settings: Settings, *, migrate: bool = True) -> Opened:
+    box = SecretBox(_secret_key(settings))
+    db = await open_database(settings.database_url)
+    try:
+        if migrate:
+            await db.migrate()
+        token, new_token = await _admin_token(db, box, settings)
+    except BaseException:
+        await db.close()
+        raise
+    return Opened(Runtime(settings.with_overrides(api_token=token), db, box), new_token)
+
+
+def open_sender(settings: Settings) -> tuple[aiohttp.ClientSession, Sender]:
+    """One HTTP session for a worker process: SSRF-guarded, one connection pool per origin."""
+    connector = make_connector(allow_private=settings.allow_private_targets, limit=0)
+    session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
+    return session, Sender(session, settings.request_timeout)

@@ -1,0 +1,1 @@
+"""Delivery: the worker loop, the sender, signing, retry policy, the SSRF guard."""

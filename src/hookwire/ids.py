@@ -1,0 +1,36 @@
+"""Prefixed, time-sortable IDs (`app_`, `ep_`, `msg_`, `atmpt_`, `src_`, ...).
+
+An ID is the prefix plus 27 base62 characters encoding 48 bits of milliseconds and
+112 random bits, so IDs sort by creation time in both databases (plain string
+order) and never collide across processes or machines.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_LENGTH = 27
+
+PREFIXES = ("app", "ep", "msg", "atmpt", "dlv", "src", "ingep", "req", "task", "evt")
+
+
+def _base62(number: int, length: int) -> str:
+    chars = []
+    for _ in range(length):
+        number, rem = divmod(number, 62)
+        chars.append(_ALPHABET[rem])
+    return "".join(reversed(chars))
+
+
+def new_id(prefix: str, now_ms: int | None = None) -> str:
+    """A new ID like `msg_2KWPBgLlAfxdpx2AI54pPJ85f4W`; sortable by `now_ms`."""
+    ms = int(time.time() * 1000) if now_ms is None else now_ms
+    value = (ms << 112) | int.from_bytes(os.urandom(14), "big")
+    return f"{prefix}_{_base62(value, _LENGTH)}"
+
+
+def has_prefix(value: str, prefix: str) -> bool:
+    """True when `value` looks like an ID of this type (used to tell IDs from uids)."""
+    return value.startswith(prefix + "_") and len(value) == len(prefix) + 1 + _LENGTH

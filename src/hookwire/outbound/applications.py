@@ -1,0 +1,140 @@
+"""Applications: the tenants that messages are sent for, addressed by id or uid."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from hookwire.clock import now_ms, to_datetime
+from hookwire.errors import Conflict, NotFound
+from hookwire.ids import new_id
+from hookwire.outbound.models import ApplicationIn, ApplicationOut, ApplicationPatch, ListResponse
+from hookwire.outbound.pagination import HIGHEST_KEY, check_limit, page
+from hookwire.runtime import Runtime
+from hookwire.store import Executor, Row
+
+
+def app_out(row: Row) -> ApplicationOut:
+    return ApplicationOut(
+        id=row["id"],
+        uid=row["uid"],
+        name=row["name"],
+        throttle_rate=row["throttle_rate"],
+        metadata=orjson.loads(row["metadata"]),
+        created_at=to_datetime(row["created_at"]),
+        updated_at=to_datetime(row["updated_at"]),
+    )
+
+
+async def find_app(db: Executor, key: str) -> Row | None:
+    return await db.fetchrow("get_app", key=key)
+
+
+async def require_app(db: Executor, key: str) -> Row:
+    row = await find_app(db, key)
+    if row is None:
+        raise NotFound(f"application {key!r} not found")
+    return row
+
+
+async def _insert(db: Executor, data: ApplicationIn, app_id: str | None = None) -> Row:
+    if data.uid is not None and await find_app(db, data.uid) is not None:
+        raise Conflict(f"an application with uid {data.uid!r} already exists")
+    params: dict[str, Any] = {
+        "id": app_id or new_id("app"),
+        "uid": data.uid,
+        "name": data.name,
+        "throttle_rate": data.throttle_rate,
+        "metadata": orjson.dumps(data.metadata or {}).decode(),
+        "now": now_ms(),
+    }
+    await db.execute("insert_app", **params)
+    row = await db.fetchrow("get_app", key=params["id"])
+    assert row is not None
+    return row
+
+
+async def create_app(rt: Runtime, data: ApplicationIn, *, get_if_exists: bool = False) -> tuple[ApplicationOut, bool]:
+    """Create an application; with get_if_exists, return the one with the same uid instead.
+
+    Returns the application and whether it was created.
+    """
+    async with rt.db.transaction() as tx:
+        if data.uid is not None and get_if_exists:
+            existing = await find_app(tx, data.uid)
+            if existing is not None:
+                return app_out(existing), False
+        return app_out(await _insert(tx, data)), True
+
+
+async def get_or_create_in_tx(tx: Executor, data: ApplicationIn) -> Row:
+    """The application named by data.uid, created when missing (used by message creation)."""
+    if data.uid is not None:
+        existing = await find_app(tx, data.uid)
+        if existing is not None:
+            return existing
+    return await _insert(tx, data)
+
+
+async def get_app(rt: Runtime, key: str) -> ApplicationOut:
+    return app_out(await require_app(rt.db, key))
+
+
+async def list_apps(rt: Runtime, *, limit: int | None, iterator: str | None, descending: bool) -> ListResponse:
+    limit = check_limit(limit)
+    if descending:
+        rows = await rt.db.fetch("list_apps_desc", before=iterator or HIGHEST_KEY, limit=limit + 1)
+    else:
+        rows = await rt.db.fetch("list_apps_asc", after=iterator or "", limit=limit + 1)
+    return page(rows, limit, "id", app_out)
+
+
+async def _update(tx: Executor, row: Row, changes: dict[str, Any]) -> ApplicationOut:
+    merged = {**row, **changes}
+    if changes.get("uid") and changes["uid"] != row["uid"]:
+        other = await find_app(tx, changes["uid"])
+        if other is not None and other["id"] != row["id"]:
+            raise Conflict(f"an application with uid {changes['uid']!r} already exists")
+    await tx.execute(
+        "update_app",
+        id=row["id"],
+        uid=merged["uid"],
+        name=merged["name"],
+        throttle_rate=merged["throttle_rate"],
+        metadata=merged["metadata"],
+        now=now_ms(),
+    )
+    return app_out(await require_app(tx, row["id"]))
+
+
+async def upsert_app(rt: Runtime, key: str, data: ApplicationIn) -> tuple[ApplicationOut, bool]:
+    """PUT: replace the application, or create it with `key` as its uid when missing."""
+    async with rt.db.transaction() as tx:
+        row = await find_app(tx, key)
+        if row is None:
+            if data.uid is None:
+                data = data.model_copy(update={"uid": key})
+            return app_out(await _insert(tx, data)), True
+        changes = {
+            "uid": data.uid,
+            "name": data.name,
+            "throttle_rate": data.throttle_rate,
+            "metadata": orjson.dumps(data.metadata or {}).decode(),
+        }
+        return await _update(tx, row, changes), False
+
+
+async def patch_app(rt: Runtime, key: str, patch: ApplicationPatch) -> ApplicationOut:
+    async with rt.db.transaction() as tx:
+        row = await require_app(tx, key)
+        changes = patch.model_dump(exclude_unset=True)
+        if "metadata" in changes:
+            changes["metadata"] = orjson.dumps(changes["metadata"] or {}).decode()
+        return await _update(tx, row, changes)
+
+
+async def delete_app(rt: Runtime, key: str) -> None:
+    async with rt.db.transaction() as tx:
+        row = await require_app(tx, key)
+        await tx.execute("delete_app", id=row["id"])

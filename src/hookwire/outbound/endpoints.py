@@ -1,0 +1,352 @@
+"""Endpoints: where an application's messages are delivered, with their secrets and headers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from hookwire.clock import now_ms, to_datetime, to_ms
+from hookwire.delivery.signing import generate_secret, is_valid_secret
+from hookwire.delivery.ssrf import check_url_syntax
+from hookwire.errors import Conflict, NotFound, ValidationFailed
+from hookwire.ids import new_id
+from hookwire.outbound.applications import require_app
+from hookwire.outbound.models import (
+    BackgroundTaskOut,
+    EndpointHeadersOut,
+    EndpointIn,
+    EndpointOut,
+    EndpointPatch,
+    EndpointStats,
+    ListResponse,
+)
+from hookwire.outbound.pagination import HIGHEST_KEY, check_limit, page
+from hookwire.runtime import Runtime
+from hookwire.secretbox import SecretBox
+from hookwire.store import Executor, Row
+
+DEFAULT_GRACE_SECONDS = 24 * 3600
+MAX_OLD_SECRETS = 10
+# Headers hookwire sets itself; an endpoint's custom headers may not replace them.
+_RESERVED_HEADERS = frozenset(
+    {"content-type", "content-length", "host", "user-agent", "connection", "transfer-encoding"}
+)
+_RESERVED_PREFIXES = ("webhook-", "svix-")
+_SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
+
+
+def _json_list(value: str | None) -> list[str] | None:
+    return orjson.loads(value) if value else None
+
+
+def endpoint_out(row: Row) -> EndpointOut:
+    return EndpointOut(
+        id=row["id"],
+        uid=row["uid"],
+        url=row["url"],
+        description=row["description"],
+        throttle_rate=row["throttle_rate"],
+        disabled=bool(row["disabled"]),
+        event_types=_json_list(row["event_types"]),
+        channels=_json_list(row["channels"]),
+        metadata=orjson.loads(row["metadata"]),
+        version=row["version"],
+        created_at=to_datetime(row["created_at"]),
+        updated_at=to_datetime(row["updated_at"]),
+    )
+
+
+def check_endpoint_url(url: str, loc: str = "url") -> None:
+    problem = check_url_syntax(url)
+    if problem is not None:
+        raise ValidationFailed.field([loc], problem)
+
+
+def check_headers(headers: dict[str, str]) -> dict[str, str]:
+    """Custom headers, validated: no reserved names, no line breaks in names or values."""
+    for name, value in headers.items():
+        lower = name.lower()
+        if lower in _RESERVED_HEADERS or lower.startswith(_RESERVED_PREFIXES):
+            raise ValidationFailed.field(["headers", name], f"header {name!r} is set by hookwire itself")
+        if not name or any(c in name for c in " :\r\n\t") or "\r" in value or "\n" in value:
+            raise ValidationFailed.field(["headers", name], f"header {name!r} has an invalid name or value")
+    return headers
+
+
+def _check_secret(secret: str) -> None:
+    if not is_valid_secret(secret):
+        raise ValidationFailed.field(
+            ["secret"], "secret must be whsec_ followed by base64 of 24 to 64 bytes (32-100 characters)"
+        )
+
+
+async def _check_event_types(db: Executor, names: list[str] | None) -> list[str] | None:
+    if names is None:
+        return None
+    for name in names:
+        if await db.fetchrow("get_event_type", name=name) is None:
+            raise ValidationFailed.field(["eventTypes"], f"event type {name!r} does not exist")
+    return names or None
+
+
+def open_headers(box: SecretBox, sealed: str) -> dict[str, str]:
+    return orjson.loads(box.open(sealed))  # type: ignore[no-any-return]
+
+
+async def find_endpoint(db: Executor, app_id: str, key: str) -> Row | None:
+    return await db.fetchrow("get_endpoint", app_id=app_id, key=key)
+
+
+async def require_endpoint(db: Executor, app_key: str, key: str) -> tuple[Row, Row]:
+    app = await require_app(db, app_key)
+    row = await find_endpoint(db, app["id"], key)
+    if row is None:
+        raise NotFound(f"endpoint {key!r} not found")
+    return app, row
+
+
+async def create_endpoint(rt: Runtime, app_key: str, data: EndpointIn) -> EndpointOut:
+    check_endpoint_url(data.url)
+    headers = check_headers(data.headers or {})
+    secret = data.secret or generate_secret()
+    _check_secret(secret)
+    async with rt.db.transaction() as tx:
+        app = await require_app(tx, app_key)
+        if data.uid is not None and await find_endpoint(tx, app["id"], data.uid) is not None:
+            raise Conflict(f"an endpoint with uid {data.uid!r} already exists")
+        event_types = await _check_event_types(tx, data.event_types)
+        endpoint_id = new_id("ep")
+        now = now_ms()
+        await tx.execute(
+            "insert_endpoint",
+            id=endpoint_id,
+            app_id=app["id"],
+            uid=data.uid,
+            url=data.url,
+            description=data.description,
+            throttle_rate=data.throttle_rate,
+            disabled=int(data.disabled),
+            event_types=orjson.dumps(event_types).decode() if event_types else None,
+            channels=orjson.dumps(data.channels).decode() if data.channels else None,
+            metadata=orjson.dumps(data.metadata or {}).decode(),
+            headers=rt.box.seal(orjson.dumps(headers).decode()),
+            now=now,
+        )
+        await tx.execute("insert_endpoint_secret", endpoint_id=endpoint_id, secret=rt.box.seal(secret), now=now)
+        row = await find_endpoint(tx, app["id"], endpoint_id)
+        assert row is not None
+        return endpoint_out(row)
+
+
+async def get_endpoint(rt: Runtime, app_key: str, key: str) -> EndpointOut:
+    _, row = await require_endpoint(rt.db, app_key, key)
+    return endpoint_out(row)
+
+
+async def list_endpoints(
+    rt: Runtime, app_key: str, *, limit: int | None, iterator: str | None, descending: bool
+) -> ListResponse:
+    limit = check_limit(limit)
+    app = await require_app(rt.db, app_key)
+    if descending:
+        rows = await rt.db.fetch(
+            "list_endpoints_desc", app_id=app["id"], before=iterator or HIGHEST_KEY, limit=limit + 1
+        )
+    else:
+        rows = await rt.db.fetch("list_endpoints_asc", app_id=app["id"], after=iterator or "", limit=limit + 1)
+    return page(rows, limit, "id", endpoint_out)
+
+
+async def _update(rt: Runtime, tx: Executor, row: Row, changes: dict[str, Any]) -> EndpointOut:
+    if "url" in changes:
+        check_endpoint_url(changes["url"])
+    if changes.get("uid") and changes["uid"] != row["uid"]:
+        other = await find_endpoint(tx, row["app_id"], changes["uid"])
+        if other is not None and other["id"] != row["id"]:
+            raise Conflict(f"an endpoint with uid {changes['uid']!r} already exists")
+    if "event_types" in changes:
+        types = await _check_event_types(tx, changes["event_types"])
+        changes["event_types"] = orjson.dumps(types).decode() if types else None
+    if "channels" in changes:
+        changes["channels"] = orjson.dumps(changes["channels"]).decode() if changes["channels"] else None
+    if "metadata" in changes:
+        changes["metadata"] = orjson.dumps(changes["metadata"] or {}).decode()
+    if "disabled" in changes:
+        changes["disabled"] = int(bool(changes["disabled"]))
+    merged = {**row, **changes}
+    await tx.execute(
+        "update_endpoint",
+        id=row["id"],
+        uid=merged["uid"],
+        url=merged["url"],
+        description=merged["description"] or "",
+        throttle_rate=merged["throttle_rate"],
+        disabled=merged["disabled"],
+        event_types=merged["event_types"],
+        channels=merged["channels"],
+        metadata=merged["metadata"],
+        headers=merged["headers"],
+        now=now_ms(),
+    )
+    if "secret" in changes and changes["secret"]:
+        await _replace_secret(rt, tx, row["id"], changes["secret"], grace_seconds=0)
+    fresh = await find_endpoint(tx, row["app_id"], row["id"])
+    assert fresh is not None
+    return endpoint_out(fresh)
+
+
+async def upsert_endpoint(rt: Runtime, app_key: str, key: str, data: EndpointIn) -> tuple[EndpointOut, bool]:
+    async with rt.db.transaction() as tx:
+        app = await require_app(tx, app_key)
+        row = await find_endpoint(tx, app["id"], key)
+    if row is None:
+        if data.uid is None:
+            data = data.model_copy(update={"uid": key})
+        return await create_endpoint(rt, app_key, data), True
+    changes = data.model_dump(exclude={"headers", "version"})
+    if data.secret is None:
+        changes.pop("secret")
+    else:
+        _check_secret(data.secret)
+    if data.headers is not None:
+        changes["headers"] = rt.box.seal(orjson.dumps(check_headers(data.headers)).decode())
+    async with rt.db.transaction() as tx:
+        return await _update(rt, tx, row, changes), False
+
+
+async def patch_endpoint(rt: Runtime, app_key: str, key: str, patch: EndpointPatch) -> EndpointOut:
+    changes = patch.model_dump(exclude_unset=True)
+    if changes.get("secret"):
+        _check_secret(changes["secret"])
+    async with rt.db.transaction() as tx:
+        _, row = await require_endpoint(tx, app_key, key)
+        return await _update(rt, tx, row, changes)
+
+
+async def delete_endpoint(rt: Runtime, app_key: str, key: str) -> None:
+    async with rt.db.transaction() as tx:
+        _, row = await require_endpoint(tx, app_key, key)
+        await tx.execute("delete_endpoint", id=row["id"])
+
+
+# ------------------------------------------------------------------ secrets
+
+
+async def get_secret(rt: Runtime, app_key: str, key: str) -> str:
+    _, row = await require_endpoint(rt.db, app_key, key)
+    sealed = await rt.db.fetchrow("get_current_secret", endpoint_id=row["id"])
+    assert sealed is not None, "every endpoint has a current secret"
+    return rt.box.open(sealed["secret"])
+
+
+async def _replace_secret(rt: Runtime, tx: Executor, endpoint_id: str, secret: str, *, grace_seconds: int) -> None:
+    now = now_ms()
+    await tx.execute("purge_expired_secrets", endpoint_id=endpoint_id, now=now)
+    await tx.execute("expire_current_secret", endpoint_id=endpoint_id, expires_at=now + grace_seconds * 1000)
+    await tx.execute("insert_endpoint_secret", endpoint_id=endpoint_id, secret=rt.box.seal(secret), now=now)
+    await tx.execute("bump_endpoint_version", id=endpoint_id, now=now)
+
+
+async def rotate_secret(
+    rt: Runtime, app_key: str, key: str, *, new_secret: str | None, grace_period_seconds: int | None
+) -> None:
+    """Make a new current secret; the old one keeps signing until the grace period ends."""
+    secret = new_secret or generate_secret()
+    _check_secret(secret)
+    grace = DEFAULT_GRACE_SECONDS if grace_period_seconds is None else grace_period_seconds
+    async with rt.db.transaction() as tx:
+        _, row = await require_endpoint(tx, app_key, key)
+        active = await tx.fetch("signing_secrets", ids=[row["id"]], now=now_ms())
+        if len(active) > MAX_OLD_SECRETS:
+            raise Conflict(f"an endpoint keeps at most {MAX_OLD_SECRETS} old secrets; wait for one to expire")
+        await _replace_secret(rt, tx, row["id"], secret, grace_seconds=grace)
+
+
+# ------------------------------------------------------------------ headers
+
+
+def _headers_out(headers: dict[str, str]) -> EndpointHeadersOut:
+    sensitive = sorted(name for name in headers if name.lower() in _SENSITIVE_HEADERS)
+    shown = {name: value for name, value in headers.items() if name not in sensitive}
+    return EndpointHeadersOut(headers=shown, sensitive=sensitive)
+
+
+async def get_headers(rt: Runtime, app_key: str, key: str) -> EndpointHeadersOut:
+    _, row = await require_endpoint(rt.db, app_key, key)
+    return _headers_out(open_headers(rt.box, row["headers"]))
+
+
+async def set_headers(
+    rt: Runtime, app_key: str, key: str, headers: dict[str, str], *, merge: bool, delete: list[str] | None = None
+) -> None:
+    check_headers(headers)
+    async with rt.db.transaction() as tx:
+        _, row = await require_endpoint(tx, app_key, key)
+        current = open_headers(rt.box, row["headers"]) if merge else {}
+        current.update(headers)
+        for name in delete or ():
+            current.pop(name, None)
+        sealed = rt.box.seal(orjson.dumps(current).decode())
+        await _update(rt, tx, row, {"headers": sealed})
+
+
+# ------------------------------------------------------------------ stats and recovery
+
+
+async def endpoint_stats(
+    rt: Runtime, app_key: str, key: str, *, since: datetime | None, until: datetime | None
+) -> EndpointStats:
+    _, row = await require_endpoint(rt.db, app_key, key)
+    rows = await rt.db.fetch(
+        "endpoint_stats",
+        endpoint_id=row["id"],
+        since=to_ms(since) if since else 0,
+        until=to_ms(until) if until else 2**62,
+    )
+    counts = {r["status"]: r["n"] for r in rows}
+    return EndpointStats(
+        success=counts.get(0, 0), pending=counts.get(1, 0), fail=counts.get(2, 0),
+        sending=counts.get(3, 0), canceled=counts.get(4, 0),
+    )
+
+
+def _finished_task(task: str) -> BackgroundTaskOut:
+    return BackgroundTaskOut(id=new_id("qtask"), status="finished", task=task, updated_at=to_datetime(now_ms()))
+
+
+async def recover(rt: Runtime, app_key: str, key: str, *, since: datetime, until: datetime | None) -> BackgroundTaskOut:
+    """Re-queue every failed delivery to this endpoint in the period."""
+    async with rt.db.transaction() as tx:
+        _, row = await require_endpoint(tx, app_key, key)
+        await tx.execute(
+            "recover_failed_deliveries",
+            endpoint_id=row["id"],
+            since=to_ms(since),
+            until=to_ms(until) if until else 2**62,
+            now=now_ms(),
+        )
+        await tx.notify_deliveries()
+    return _finished_task("endpoint.recover")
+
+
+async def replay_missing(
+    rt: Runtime, app_key: str, key: str, *, since: datetime, until: datetime | None
+) -> BackgroundTaskOut:
+    """Queue messages from the period that this endpoint never had a delivery for."""
+    async with rt.db.transaction() as tx:
+        _, row = await require_endpoint(tx, app_key, key)
+        types = _json_list(row["event_types"])
+        await tx.execute(
+            "replay_missing_deliveries",
+            endpoint_id=row["id"],
+            app_id=row["app_id"],
+            since=to_ms(since),
+            until=to_ms(until) if until else 2**62,
+            all_types=0 if types else 1,
+            event_types=types or [],
+            now=now_ms(),
+        )
+        await tx.notify_deliveries()
+    return _finished_task("endpoint.replay")

@@ -1,0 +1,178 @@
+"""Messages: create (store + fan-out in one transaction), list, get, expunge.
+
+Creating a message writes the message and one delivery row per matching endpoint
+in the same transaction, so a 202 means every delivery is on disk; the commit
+wakes the workers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from hookwire.clock import now_ms, to_datetime, to_ms
+from hookwire.errors import NotFound
+from hookwire.ids import new_id
+from hookwire.outbound.applications import get_or_create_in_tx, require_app
+from hookwire.outbound.models import ListResponse, MessageIn, MessageOut
+from hookwire.outbound.pagination import HIGHEST_KEY, check_limit, page
+from hookwire.outbound.routing import select_endpoints
+from hookwire.runtime import Runtime
+from hookwire.store import Executor, Row
+
+
+def message_out(row: Row, *, with_content: bool = True) -> MessageOut:
+    payload = row["payload"]
+    return MessageOut(
+        id=row["id"],
+        event_id=row["event_id"],
+        event_type=row["event_type"],
+        payload=orjson.loads(payload) if (payload is not None and with_content) else {},
+        channels=orjson.loads(row["channels"]) if row["channels"] else None,
+        tags=orjson.loads(row["tags"]) if row["tags"] else None,
+        timestamp=to_datetime(row["created_at"]),
+        deliver_at=to_datetime(row["deliver_at"]) if row["deliver_at"] else None,
+    )
+
+
+async def _existing(tx: Executor, app_id: str, event_id: str | None, idempotency_key: str | None) -> Row | None:
+    if event_id is not None:
+        row = await tx.fetchrow("get_message_by_event_id", app_id=app_id, event_id=event_id)
+        if row is not None:
+            return row
+    if idempotency_key is not None:
+        return await tx.fetchrow("get_message_by_idempotency_key", app_id=app_id, idempotency_key=idempotency_key)
+    return None
+
+
+async def create_message(
+    rt: Runtime,
+    app_key: str,
+    data: MessageIn,
+    *,
+    idempotency_key: str | None = None,
+    only_endpoint: str | None = None,
+) -> tuple[MessageOut, bool]:
+    """Store the message and its deliveries atomically. Returns (message, created).
+
+    A repeated `eventId` or `idempotency-key` returns the message already stored
+    instead of creating a second one.
+    """
+    payload = orjson.dumps(data.payload)
+    now = now_ms()
+    async with rt.db.transaction() as tx:
+        if data.application is not None:
+            app = await get_or_create_in_tx(tx, data.application.model_copy(update={"uid": app_key}))
+        else:
+            app = await require_app(tx, app_key)
+        app_id = app["id"]
+        existing = await _existing(tx, app_id, data.event_id, idempotency_key)
+        if existing is not None:
+            return message_out(existing), False
+        msg_id = new_id("msg", now)
+        inserted = await tx.execute(
+            "insert_message",
+            id=msg_id,
+            app_id=app_id,
+            event_type=data.event_type,
+            event_id=data.event_id,
+            idempotency_key=idempotency_key,
+            payload=payload,
+            channels=orjson.dumps(data.channels).decode() if data.channels else None,
+            tags=orjson.dumps(data.tags).decode() if data.tags else None,
+            now=now,
+            deliver_at=to_ms(data.deliver_at) if data.deliver_at else None,
+        )
+        if inserted == 0:  # a concurrent request with the same eventId / key won the race
+            raced = await _existing(tx, app_id, data.event_id, idempotency_key)
+            assert raced is not None
+            return message_out(raced), False
+        if only_endpoint is not None:
+            targets = [only_endpoint]
+        else:
+            endpoints = await tx.fetch("list_fanout_endpoints", app_id=app_id)
+            targets = select_endpoints(
+                (
+                    (
+                        e["id"],
+                        orjson.loads(e["event_types"]) if e["event_types"] else None,
+                        orjson.loads(e["channels"]) if e["channels"] else None,
+                    )
+                    for e in endpoints
+                ),
+                data.event_type,
+                data.channels,
+            )
+        if targets:
+            due = to_ms(data.deliver_at) if data.deliver_at else now
+            await tx.executemany(
+                "insert_delivery",
+                [
+                    {"msg_id": msg_id, "endpoint_id": ep, "app_id": app_id, "next_attempt_at": due, "now": now}
+                    for ep in targets
+                ],
+            )
+            await tx.notify_deliveries()
+    return (
+        MessageOut(
+            id=msg_id,
+            event_id=data.event_id,
+            event_type=data.event_type,
+            payload=data.payload,
+            channels=data.channels,
+            tags=data.tags,
+            timestamp=to_datetime(now),
+            deliver_at=data.deliver_at,
+        ),
+        True,
+    )
+
+
+async def require_message(db: Executor, app_id: str, key: str) -> Row:
+    row = await db.fetchrow("get_message", app_id=app_id, key=key)
+    if row is None:
+        raise NotFound(f"message {key!r} not found")
+    return row
+
+
+async def get_message(rt: Runtime, app_key: str, key: str, *, with_content: bool = True) -> MessageOut:
+    app = await require_app(rt.db, app_key)
+    return message_out(await require_message(rt.db, app["id"], key), with_content=with_content)
+
+
+async def list_messages(
+    rt: Runtime,
+    app_key: str,
+    *,
+    limit: int | None,
+    iterator: str | None,
+    event_types: list[str] | None = None,
+    channel: str | None = None,
+    before: datetime | None = None,
+    after: datetime | None = None,
+    with_content: bool = True,
+) -> ListResponse:
+    limit = check_limit(limit)
+    app = await require_app(rt.db, app_key)
+    params: dict[str, Any] = {
+        "app_id": app["id"],
+        "before": iterator or HIGHEST_KEY,
+        "since": to_ms(after) if after else 0,
+        "until": to_ms(before) if before else 2**62,
+        "all_types": 0 if event_types else 1,
+        "event_types": event_types or [],
+        "channel_like": f'%"{channel}"%' if channel else "",
+        "limit": limit + 1,
+    }
+    rows = await rt.db.fetch("list_messages", **params)
+    return page(rows, limit, "id", lambda r: message_out(r, with_content=with_content))
+
+
+async def expunge_content(rt: Runtime, app_key: str, key: str) -> None:
+    """Delete a message's payload (deliveries still pending can then no longer be sent)."""
+    async with rt.db.transaction() as tx:
+        app = await require_app(tx, app_key)
+        row = await require_message(tx, app["id"], key)
+        await tx.execute("expunge_message_payload", app_id=app["id"], id=row["id"])

@@ -1,0 +1,316 @@
+"""The JSON shapes of the outbound API, wire-compatible with the Svix SDK's models.
+
+camelCase on the wire, snake_case in Python; unknown fields are ignored like Svix
+does. Older field names (`filterTypes`, `rateLimit`) are accepted as aliases.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import IntEnum
+from typing import Any
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
+
+_UID = r"^[a-zA-Z0-9\-_.]+$"
+_EVENT_TYPE_NAME = r"^[a-zA-Z0-9\-_.]+$"
+_CHANNEL = r"^[a-zA-Z0-9\-_.:]+$"
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+
+class MessageStatus(IntEnum):
+    SUCCESS = 0
+    PENDING = 1
+    FAIL = 2
+    SENDING = 3
+    CANCELED = 4
+
+
+STATUS_TEXT = {0: "success", 1: "pending", 2: "fail", 3: "sending", 4: "canceled"}
+
+
+class ListResponse(Model):
+    data: list[Any]
+    iterator: str | None
+    prev_iterator: str | None = None
+    done: bool
+
+
+# ------------------------------------------------------------------ applications
+
+
+class ApplicationIn(Model):
+    name: str = Field(min_length=1, max_length=256)
+    throttle_rate: int | None = Field(
+        default=None, ge=0, validation_alias=AliasChoices("throttleRate", "rateLimit", "throttle_rate")
+    )
+    uid: str | None = Field(default=None, min_length=1, max_length=256, pattern=_UID)
+    metadata: dict[str, str] | None = None
+
+
+class ApplicationPatch(Model):
+    name: str | None = Field(default=None, min_length=1, max_length=256)
+    throttle_rate: int | None = Field(
+        default=None, ge=0, validation_alias=AliasChoices("throttleRate", "rateLimit", "throttle_rate")
+    )
+    uid: str | None = Field(default=None, min_length=1, max_length=256, pattern=_UID)
+    metadata: dict[str, str] | None = None
+
+
+class ApplicationOut(Model):
+    id: str
+    uid: str | None = None
+    name: str
+    throttle_rate: int | None = None
+    metadata: dict[str, str]
+    created_at: datetime
+    updated_at: datetime
+
+
+# ------------------------------------------------------------------ event types
+
+
+class EventTypeIn(Model):
+    name: str = Field(min_length=1, max_length=256, pattern=_EVENT_TYPE_NAME)
+    description: str = ""
+    archived: bool | None = None
+    deprecated: bool | None = None
+    schemas: dict[str, Any] | None = None
+    group_name: str | None = None
+    feature_flags: list[str] | None = None
+
+
+class EventTypePatch(Model):
+    description: str | None = None
+    archived: bool | None = None
+    deprecated: bool | None = None
+    schemas: dict[str, Any] | None = None
+    group_name: str | None = None
+    feature_flags: list[str] | None = None
+
+
+class EventTypeOut(Model):
+    name: str
+    description: str
+    archived: bool = False
+    deprecated: bool = False
+    schemas: dict[str, Any] | None = None
+    group_name: str | None = None
+    feature_flags: list[str] | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+# ------------------------------------------------------------------ endpoints
+
+
+class EndpointIn(Model):
+    url: str = Field(min_length=1, max_length=65536)
+    description: str = ""
+    throttle_rate: int | None = Field(
+        default=None, ge=0, validation_alias=AliasChoices("throttleRate", "rateLimit", "throttle_rate")
+    )
+    uid: str | None = Field(default=None, min_length=1, max_length=256, pattern=_UID)
+    disabled: bool = False
+    event_types: list[str] | None = Field(
+        default=None, validation_alias=AliasChoices("eventTypes", "filterTypes", "event_types")
+    )
+    channels: list[str] | None = None
+    secret: str | None = None
+    metadata: dict[str, str] | None = None
+    headers: dict[str, str] | None = None
+    version: int | None = None
+
+    @field_validator("channels")
+    @classmethod
+    def _channels(cls, value: list[str] | None) -> list[str] | None:
+        return _check_channels(value)
+
+
+class EndpointPatch(Model):
+    url: str | None = Field(default=None, min_length=1, max_length=65536)
+    description: str | None = None
+    throttle_rate: int | None = Field(
+        default=None, ge=0, validation_alias=AliasChoices("throttleRate", "rateLimit", "throttle_rate")
+    )
+    uid: str | None = Field(default=None, min_length=1, max_length=256, pattern=_UID)
+    disabled: bool | None = None
+    event_types: list[str] | None = Field(
+        default=None, validation_alias=AliasChoices("eventTypes", "filterTypes", "event_types")
+    )
+    channels: list[str] | None = None
+    metadata: dict[str, str] | None = None
+    secret: str | None = None
+
+    @field_validator("channels")
+    @classmethod
+    def _channels(cls, value: list[str] | None) -> list[str] | None:
+        return _check_channels(value)
+
+
+def _check_channels(value: list[str] | None) -> list[str] | None:
+    if value is None:
+        return None
+    if len(value) > 10:
+        raise ValueError("at most 10 channels")
+    import re
+
+    for channel in value:
+        if not re.match(_CHANNEL, channel) or len(channel) > 128:
+            raise ValueError(f"invalid channel {channel!r}")
+    return value
+
+
+class EndpointOut(Model):
+    id: str
+    uid: str | None = None
+    url: str
+    description: str
+    throttle_rate: int | None = None
+    disabled: bool = False
+    event_types: list[str] | None = None
+    channels: list[str] | None = None
+    metadata: dict[str, str]
+    version: int = 1
+    created_at: datetime
+    updated_at: datetime
+
+
+class EndpointSecretOut(Model):
+    key: str
+
+
+class EndpointSecretRotateIn(Model):
+    key: str | None = None
+    grace_period_seconds: int | None = Field(default=None, ge=0, le=7 * 86400)
+
+
+class EndpointHeadersIn(Model):
+    headers: dict[str, str]
+
+
+class EndpointHeadersPatchIn(Model):
+    headers: dict[str, str]
+    delete_headers: list[str] | None = None
+
+
+class EndpointHeadersOut(Model):
+    headers: dict[str, str]
+    sensitive: list[str]
+
+
+class EndpointStats(Model):
+    success: int
+    pending: int
+    sending: int
+    fail: int
+    canceled: int = 0
+
+
+class RecoverIn(Model):
+    since: datetime
+    until: datetime | None = None
+
+
+class BackgroundTaskOut(Model):
+    id: str
+    status: str
+    task: str
+    updated_at: datetime
+
+
+class EventExampleIn(Model):
+    event_type: str
+    example_index: int | None = None
+    payload: dict[str, Any] | None = None
+
+
+# ------------------------------------------------------------------ messages
+
+
+class MessageIn(Model):
+    event_id: str | None = Field(default=None, min_length=1, max_length=256, pattern=_UID)
+    event_type: str = Field(min_length=1, max_length=256, pattern=_EVENT_TYPE_NAME)
+    payload: dict[str, Any]
+    channels: list[str] | None = None
+    application: ApplicationIn | None = None
+    tags: list[str] | None = None
+    deliver_at: datetime | None = None
+    payload_retention_period: int | None = None
+    payload_retention_hours: int | None = None
+
+    @field_validator("channels")
+    @classmethod
+    def _channels(cls, value: list[str] | None) -> list[str] | None:
+        return _check_channels(value)
+
+
+class MessageOut(Model):
+    id: str
+    event_id: str | None = None
+    event_type: str
+    payload: dict[str, Any]
+    channels: list[str] | None = None
+    tags: list[str] | None = None
+    timestamp: datetime
+    deliver_at: datetime | None = None
+
+
+class MessageAttemptOut(Model):
+    id: str
+    msg_id: str
+    endpoint_id: str
+    url: str
+    response: str
+    response_status_code: int
+    response_duration_ms: int
+    status: MessageStatus
+    status_text: str
+    trigger_type: int
+    timestamp: datetime
+    msg: MessageOut | None = None
+
+
+class EndpointMessageOut(Model):
+    id: str
+    event_id: str | None = None
+    event_type: str
+    payload: dict[str, Any]
+    channels: list[str] | None = None
+    tags: list[str] | None = None
+    timestamp: datetime
+    deliver_at: datetime | None = None
+    status: MessageStatus
+    status_text: str
+    next_attempt: datetime | None = None
+
+
+class MessageEndpointOut(Model):
+    id: str
+    uid: str | None = None
+    url: str
+    description: str
+    throttle_rate: int | None = None
+    disabled: bool = False
+    event_types: list[str] | None = None
+    channels: list[str] | None = None
+    created_at: datetime
+    updated_at: datetime
+    status: MessageStatus
+    status_text: str
+    next_attempt: datetime | None = None
+
+
+class AppPortalAccessIn(Model):
+    application: ApplicationIn | None = None
+    expiry: int | None = None
+    read_only: bool | None = None
+
+
+class AppPortalAccessOut(Model):
+    url: str
+    token: str

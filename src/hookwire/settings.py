@@ -1,0 +1,191 @@
+"""One Settings object: defaults < TOML file < `HOOKWIRE_*` environment < command-line flags.
+
+Every setting is declared once below with its name, default and help text; the CLI
+builds flags from the same declarations and `docs/configuration.md` lists them (a
+test keeps the two in step). Nothing below the CLI reads `os.environ`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from hookwire.errors import ConfigError
+
+DEFAULT_RETRY_SCHEDULE = "5s,5m,30m,2h,5h,10h,10h"
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in `text` such as `500ms`, `5s`, `30m`, `2h`, `1d` or a bare number of seconds."""
+    value = text.strip().lower()
+    for unit in ("ms", "s", "m", "h", "d"):
+        if value.endswith(unit) and value[: -len(unit)].replace(".", "", 1).isdigit():
+            return float(value[: -len(unit)]) * _UNITS[unit]
+    try:
+        return float(value)
+    except ValueError:
+        raise ConfigError(f"{text!r} is not a duration; use forms like 5s, 5m, 2h") from None
+
+
+def parse_retry_schedule(text: str) -> tuple[float, ...]:
+    """The delays after the immediate first attempt, e.g. `5s,5m,30m` -> (5, 300, 1800)."""
+    parts = [p for p in text.split(",") if p.strip()]
+    delays = tuple(parse_duration(p) for p in parts)
+    if any(d < 0 for d in delays):
+        raise ConfigError("HOOKWIRE_RETRY_SCHEDULE: delays must not be negative")
+    return delays
+
+
+def _parse_bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{text!r} is not a boolean; use true or false")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """The declaration of one setting: where it comes from and what it means."""
+
+    name: str
+    env: str
+    default: Any
+    help: str
+    kind: type = str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("database_url", "HOOKWIRE_DATABASE_URL", "sqlite:///./hookwire.db",
+            "sqlite:///PATH or postgresql://user@host:port/db"),
+    Setting("host", "HOOKWIRE_HOST", "127.0.0.1", "address `serve` listens on"),
+    Setting("port", "HOOKWIRE_PORT", 8040, "port `serve` listens on", int),
+    Setting("api_token", "HOOKWIRE_API_TOKEN", None,
+            "admin bearer token; generated on first start and printed once when unset"),
+    Setting("public_url", "HOOKWIRE_PUBLIC_URL", None,
+            "base of ingest URLs and portal links (default http://HOST:PORT)"),
+    Setting("allow_private_targets", "HOOKWIRE_ALLOW_PRIVATE_TARGETS", False,
+            "allow delivery to loopback/private/link-local addresses (local development, tests)", bool),
+    Setting("retry_schedule", "HOOKWIRE_RETRY_SCHEDULE", DEFAULT_RETRY_SCHEDULE,
+            "delays after the immediate first attempt, comma-separated (5s, 5m, 2h, ...)"),
+    Setting("secret_key", "HOOKWIRE_SECRET_KEY", None,
+            "key that encrypts endpoint secrets at rest; SQLite: generated beside the database file; "
+            "PostgreSQL: required, the same for every process"),
+    Setting("request_timeout", "HOOKWIRE_REQUEST_TIMEOUT", 15.0,
+            "seconds a delivery attempt may take in total", float),
+    Setting("max_payload_bytes", "HOOKWIRE_MAX_PAYLOAD_BYTES", 1024 * 1024,
+            "largest request body the API accepts (413 above it)", int),
+    Setting("workers", "HOOKWIRE_WORKERS", True, "run delivery workers inside `serve`", bool),
+    Setting("worker_concurrency", "HOOKWIRE_WORKER_CONCURRENCY", 200,
+            "deliveries one worker process sends at once", int),
+    Setting("lease_seconds", "HOOKWIRE_LEASE_SECONDS", 60.0,
+            "how long a claimed delivery stays with its worker before another may take it", float),
+    Setting("poll_interval", "HOOKWIRE_POLL_INTERVAL", 1.0,
+            "safety-net poll for due deliveries when no wake-up arrives (seconds)", float),
+    Setting("disable_after", "HOOKWIRE_DISABLE_AFTER", "5d",
+            "disable an endpoint that has failed without a success for this long"),
+    Setting("log_level", "HOOKWIRE_LOG_LEVEL", "info", "debug, info, warning or error"),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated configuration, built once at start and passed down."""
+
+    database_url: str = "sqlite:///./hookwire.db"
+    host: str = "127.0.0.1"
+    port: int = 8040
+    api_token: str | None = None
+    public_url: str | None = None
+    allow_private_targets: bool = False
+    retry_schedule: str = DEFAULT_RETRY_SCHEDULE
+    secret_key: str | None = None
+    request_timeout: float = 15.0
+    max_payload_bytes: int = 1024 * 1024
+    workers: bool = True
+    worker_concurrency: int = 200
+    lease_seconds: float = 60.0
+    poll_interval: float = 1.0
+    disable_after: str = "5d"
+    log_level: str = "info"
+    retry_delays: tuple[float, ...] = field(default=(), compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "retry_delays", parse_retry_schedule(self.retry_schedule))
+        parse_duration(self.disable_after)
+        if not (self.database_url.startswith("sqlite:///") or self.database_url.startswith("postgres")):
+            raise ConfigError(
+                f"HOOKWIRE_DATABASE_URL={self.database_url!r} is not supported; "
+                "use sqlite:///PATH or postgresql://user@host:port/db"
+            )
+        if self.request_timeout <= 0:
+            raise ConfigError("HOOKWIRE_REQUEST_TIMEOUT must be positive")
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def disable_after_seconds(self) -> float:
+        return parse_duration(self.disable_after)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite:")
+
+    def with_overrides(self, **values: Any) -> Settings:
+        return replace(self, **values)
+
+
+def _coerce(setting: Setting, raw: Any) -> Any:
+    if raw is None:
+        return None
+    if setting.kind is bool:
+        return raw if isinstance(raw, bool) else _parse_bool(str(raw))
+    try:
+        return setting.kind(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{setting.env}={raw!r} is not a valid {setting.kind.__name__}") from None
+
+
+def load_settings(
+    *,
+    config_file: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    flags: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build Settings from defaults < TOML file < environment < flags (None means unset)."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    if config_file is not None:
+        try:
+            data = tomllib.loads(Path(config_file).read_text())
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {config_file}: {exc}") from exc
+        section = data.get("hookwire", data)
+        declared = {s.name for s in SETTINGS}
+        for key, raw in section.items():
+            if isinstance(raw, dict):
+                continue  # nested tables belong to other features (automations, ...)
+            name = key.replace("-", "_")
+            if name not in declared:
+                raise ConfigError(f"unknown setting {key!r} in {config_file}")
+            values[name] = raw
+    for setting in SETTINGS:
+        if setting.env in env:
+            values[setting.name] = env[setting.env]
+    for name, raw in (flags or {}).items():
+        if raw is not None:
+            values[name] = raw
+    by_name = {s.name: s for s in SETTINGS}
+    coerced = {name: _coerce(by_name[name], raw) for name, raw in values.items()}
+    return Settings(**coerced)
+
+
+assert {s.name for s in SETTINGS} == {f.name for f in fields(Settings)} - {"retry_delays"}

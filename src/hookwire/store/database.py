@@ -1,0 +1,48 @@
+"""The Database interface: one set of named queries, two drivers.
+
+`SqliteDatabase` (aiosqlite: one writer connection that owns every write
+transaction, one reader connection, WAL) and `PostgresDatabase` (an asyncpg pool,
+LISTEN/NOTIFY) both implement this. Rows come back as plain dicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol
+
+Row = dict[str, Any]
+WakeupCallback = Callable[[], None]
+
+
+class Executor(Protocol):
+    """What a transaction (or the database outside one) can run."""
+
+    async def fetch(self, name: str, /, **params: Any) -> list[Row]: ...
+
+    async def fetchrow(self, name: str, /, **params: Any) -> Row | None: ...
+
+    async def execute(self, name: str, /, **params: Any) -> int: ...
+
+    async def executemany(self, name: str, /, rows: Sequence[dict[str, Any]]) -> None: ...
+
+    async def notify_deliveries(self) -> None:
+        """Wake delivery workers once this work is committed (NOTIFY on PostgreSQL)."""
+        ...
+
+
+class Database(Executor, Protocol):
+    dialect: str
+
+    def transaction(self) -> AbstractAsyncContextManager[Executor]: ...
+
+    async def migrate(self) -> list[str]:
+        """Apply pending migrations; return the names applied."""
+        ...
+
+    async def listen_deliveries(self, callback: WakeupCallback) -> None:
+        """Call `callback` whenever new deliveries may be due (any process on PostgreSQL)."""
+        ...
+
+    async def close(self) -> None: ...
+

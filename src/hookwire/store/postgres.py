@@ -1,0 +1,150 @@
+"""PostgreSQL through an asyncpg pool; LISTEN/NOTIFY wakes workers in every process.
+
+Many API and worker processes on many machines share one database: the claim
+query uses `FOR UPDATE SKIP LOCKED`, and a transaction that queues deliveries sends
+`pg_notify('hookwire_deliveries')`, which PostgreSQL delivers on commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+
+from hookwire.errors import StoreError
+from hookwire.store.database import Row, WakeupCallback
+from hookwire.store.migrate import load_migrations
+from hookwire.store.queries import Query, load_queries
+
+CHANNEL = "hookwire_deliveries"
+_MIGRATION_LOCK = 0x686F6F6B  # "hook": advisory lock id held while migrating
+
+
+def _args(query: Query, params: dict[str, Any]) -> list[Any]:
+    return [list(v) if isinstance(v, tuple) else v for v in (params[name] for name in query.params)]
+
+
+class _Runner:
+    def __init__(self, conn: Any, queries: dict[str, Query]) -> None:
+        self._conn = conn
+        self._queries = queries
+
+    async def fetch(self, name: str, /, **params: Any) -> list[Row]:
+        query = self._queries[name]
+        return [dict(r) for r in await self._conn.fetch(query.sql, *_args(query, params))]
+
+    async def fetchrow(self, name: str, /, **params: Any) -> Row | None:
+        query = self._queries[name]
+        row = await self._conn.fetchrow(query.sql, *_args(query, params))
+        return None if row is None else dict(row)
+
+    async def execute(self, name: str, /, **params: Any) -> int:
+        query = self._queries[name]
+        status: str = await self._conn.execute(query.sql, *_args(query, params))
+        tail = status.rsplit(" ", 1)[-1]
+        return int(tail) if tail.isdigit() else 0
+
+    async def executemany(self, name: str, /, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            query = self._queries[name]
+            await self._conn.executemany(query.sql, [_args(query, row) for row in rows])
+
+    async def notify_deliveries(self) -> None:
+        await self._conn.execute(f"SELECT pg_notify('{CHANNEL}', '')")
+
+
+class PostgresDatabase:
+    dialect = "postgres"
+
+    def __init__(self, dsn: str, pool: asyncpg.Pool) -> None:
+        self.dsn = dsn
+        self._pool = pool
+        self._queries = load_queries("postgres")
+        self._listen_conn: asyncpg.Connection | None = None
+        self._listeners: list[WakeupCallback] = []
+
+    @classmethod
+    async def open(cls, dsn: str, *, min_size: int = 1, max_size: int = 10) -> PostgresDatabase:
+        try:
+            pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size)
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise StoreError(f"cannot connect to PostgreSQL at {_redact(dsn)}: {exc}") from exc
+        assert pool is not None
+        return cls(dsn, pool)
+
+    def _runner(self) -> _Runner:
+        return _Runner(self._pool, self._queries)
+
+    async def fetch(self, name: str, /, **params: Any) -> list[Row]:
+        return await self._runner().fetch(name, **params)
+
+    async def fetchrow(self, name: str, /, **params: Any) -> Row | None:
+        return await self._runner().fetchrow(name, **params)
+
+    async def execute(self, name: str, /, **params: Any) -> int:
+        return await self._runner().execute(name, **params)
+
+    async def executemany(self, name: str, /, rows: Sequence[dict[str, Any]]) -> None:
+        await self._runner().executemany(name, rows)
+
+    async def notify_deliveries(self) -> None:
+        await self._runner().notify_deliveries()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[_Runner]:
+        async with self._pool.acquire() as conn, conn.transaction():
+            yield _Runner(conn, self._queries)
+
+    async def listen_deliveries(self, callback: WakeupCallback) -> None:
+        self._listeners.append(callback)
+        if self._listen_conn is None:
+            self._listen_conn = await asyncpg.connect(self.dsn)
+            await self._listen_conn.add_listener(CHANNEL, self._on_notify)
+
+    def _on_notify(self, *_: Any) -> None:
+        for callback in self._listeners:
+            callback()
+
+    async def migrate(self) -> list[str]:
+        applied: list[str] = []
+        async with self._pool.acquire() as conn:
+            await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
+            try:
+                await conn.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations "
+                    "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
+                )
+                done = {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")}
+                for migration in load_migrations("postgres"):
+                    if migration.version in done:
+                        continue
+                    async with conn.transaction():
+                        await conn.execute(migration.sql)
+                        await conn.execute(
+                            "INSERT INTO schema_migrations (version, name, applied_at) "
+                            "VALUES ($1, $2, (extract(epoch from now()) * 1000)::bigint)",
+                            migration.version,
+                            migration.name,
+                        )
+                    applied.append(f"{migration.version:04d}_{migration.name}")
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
+        return applied
+
+    async def close(self) -> None:
+        if self._listen_conn is not None:
+            await self._listen_conn.close()
+            self._listen_conn = None
+        await asyncio.wait_for(self._pool.close(), timeout=10)
+
+
+def _redact(dsn: str) -> str:
+    """The DSN without its password, for error messages."""
+    if "@" not in dsn or "://" not in dsn:
+        return dsn
+    scheme, rest = dsn.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    return f"{scheme}://{creds.split(':', 1)[0]}@{host}"

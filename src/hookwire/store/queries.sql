@@ -1,0 +1,277 @@
+-- Every query hookwire runs. `:name` parameters; see store/queries.py for how a block
+-- is rendered per dialect and overridden with [sqlite] / [postgres].
+-- Nullable filter parameters are CAST so PostgreSQL can infer their type.
+
+-- name: get_meta --
+SELECT value FROM meta WHERE key = :key;
+
+-- name: set_meta --
+INSERT INTO meta (key, value) VALUES (:key, :value)
+ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+
+-- name: get_idempotent_response --
+SELECT status, body FROM idempotency_keys WHERE key = :key;
+
+-- name: save_idempotent_response --
+INSERT INTO idempotency_keys (key, status, body, created_at) VALUES (:key, :status, :body, :now)
+ON CONFLICT (key) DO NOTHING;
+
+-- ----------------------------------------------------------------- applications
+
+-- name: insert_app --
+INSERT INTO applications (id, uid, name, throttle_rate, metadata, created_at, updated_at)
+VALUES (:id, :uid, :name, :throttle_rate, :metadata, :now, :now);
+
+-- name: get_app --
+SELECT * FROM applications WHERE id = :key OR uid = :key;
+
+-- name: list_apps_asc --
+SELECT * FROM applications WHERE id > :after ORDER BY id ASC LIMIT :limit;
+
+-- name: list_apps_desc --
+SELECT * FROM applications WHERE id < :before ORDER BY id DESC LIMIT :limit;
+
+-- name: update_app --
+UPDATE applications SET uid = :uid, name = :name, throttle_rate = :throttle_rate,
+    metadata = :metadata, updated_at = :now
+WHERE id = :id;
+
+-- name: delete_app --
+DELETE FROM applications WHERE id = :id;
+
+-- ----------------------------------------------------------------- event types
+
+-- name: insert_event_type --
+INSERT INTO event_types (name, description, archived, deprecated, schemas, group_name, feature_flags,
+    created_at, updated_at)
+VALUES (:name, :description, :archived, :deprecated, :schemas, :group_name, :feature_flags, :now, :now);
+
+-- name: get_event_type --
+SELECT * FROM event_types WHERE name = :name;
+
+-- name: list_event_types_asc --
+SELECT * FROM event_types WHERE name > :after AND (archived = 0 OR :include_archived = 1)
+ORDER BY name ASC LIMIT :limit;
+
+-- name: list_event_types_desc --
+SELECT * FROM event_types WHERE name < :before AND (archived = 0 OR :include_archived = 1)
+ORDER BY name DESC LIMIT :limit;
+
+-- name: update_event_type --
+UPDATE event_types SET description = :description, archived = :archived, deprecated = :deprecated,
+    schemas = :schemas, group_name = :group_name, feature_flags = :feature_flags, updated_at = :now
+WHERE name = :name;
+
+-- name: delete_event_type --
+DELETE FROM event_types WHERE name = :name;
+
+-- ----------------------------------------------------------------- endpoints
+
+-- name: insert_endpoint --
+INSERT INTO endpoints (id, app_id, uid, url, description, throttle_rate, disabled, event_types, channels,
+    metadata, headers, created_at, updated_at)
+VALUES (:id, :app_id, :uid, :url, :description, :throttle_rate, :disabled, :event_types, :channels,
+    :metadata, :headers, :now, :now);
+
+-- name: get_endpoint --
+SELECT * FROM endpoints WHERE app_id = :app_id AND (id = :key OR uid = :key);
+
+-- name: list_endpoints_asc --
+SELECT * FROM endpoints WHERE app_id = :app_id AND id > :after ORDER BY id ASC LIMIT :limit;
+
+-- name: list_endpoints_desc --
+SELECT * FROM endpoints WHERE app_id = :app_id AND id < :before ORDER BY id DESC LIMIT :limit;
+
+-- name: update_endpoint --
+UPDATE endpoints SET uid = :uid, url = :url, description = :description, throttle_rate = :throttle_rate,
+    disabled = :disabled, event_types = :event_types, channels = :channels, metadata = :metadata,
+    headers = :headers, version = version + 1, updated_at = :now,
+    first_failure_at = CASE WHEN :disabled = 0 THEN NULL ELSE first_failure_at END
+WHERE id = :id;
+
+-- name: delete_endpoint --
+DELETE FROM endpoints WHERE id = :id;
+
+-- name: bump_endpoint_version --
+UPDATE endpoints SET version = version + 1, updated_at = :now WHERE id = :id;
+
+-- name: list_fanout_endpoints --
+SELECT id, event_types, channels FROM endpoints WHERE app_id = :app_id AND disabled = 0;
+
+-- name: insert_endpoint_secret --
+INSERT INTO endpoint_secrets (endpoint_id, secret, expires_at, created_at)
+VALUES (:endpoint_id, :secret, NULL, :now);
+
+-- name: get_current_secret --
+SELECT secret FROM endpoint_secrets WHERE endpoint_id = :endpoint_id AND expires_at IS NULL;
+
+-- name: expire_current_secret --
+UPDATE endpoint_secrets SET expires_at = :expires_at
+WHERE endpoint_id = :endpoint_id AND expires_at IS NULL;
+
+-- name: purge_expired_secrets --
+DELETE FROM endpoint_secrets WHERE endpoint_id = :endpoint_id AND expires_at IS NOT NULL
+    AND expires_at <= :now;
+
+-- name: endpoint_stats --
+SELECT status, COUNT(*) AS n FROM deliveries
+WHERE endpoint_id = :endpoint_id AND created_at >= :since AND created_at < :until
+GROUP BY status;
+
+-- name: disable_endpoint --
+UPDATE endpoints SET disabled = 1, version = version + 1, updated_at = :now WHERE id = :id;
+
+-- name: mark_endpoint_success --
+UPDATE endpoints SET first_failure_at = NULL WHERE id = :id AND first_failure_at IS NOT NULL;
+
+-- name: mark_endpoint_failure --
+UPDATE endpoints SET first_failure_at = :now WHERE id = :id AND first_failure_at IS NULL;
+
+-- name: disable_long_failing_endpoint --
+UPDATE endpoints SET disabled = 1, version = version + 1, updated_at = :now
+WHERE id = :id AND disabled = 0 AND first_failure_at IS NOT NULL AND first_failure_at <= :cutoff;
+
+-- ----------------------------------------------------------------- messages
+
+-- name: insert_message --
+INSERT INTO messages (id, app_id, event_type, event_id, idempotency_key, payload, channels, tags,
+    created_at, deliver_at)
+VALUES (:id, :app_id, :event_type, :event_id, :idempotency_key, :payload, :channels, :tags, :now,
+    :deliver_at)
+ON CONFLICT DO NOTHING;
+
+-- name: get_message --
+SELECT * FROM messages WHERE app_id = :app_id AND (id = :key OR event_id = :key);
+
+-- name: get_message_by_event_id --
+SELECT * FROM messages WHERE app_id = :app_id AND event_id = :event_id;
+
+-- name: get_message_by_idempotency_key --
+SELECT * FROM messages WHERE app_id = :app_id AND idempotency_key = :idempotency_key;
+
+-- name: list_messages --
+SELECT * FROM messages
+WHERE app_id = :app_id AND id < :before AND created_at >= :since AND created_at < :until
+    AND (:all_types = 1 OR event_type = ANY(:event_types))
+    AND (:channel_like = '' OR channels LIKE :channel_like)
+ORDER BY id DESC LIMIT :limit;
+
+-- name: expunge_message_payload --
+UPDATE messages SET payload = NULL WHERE app_id = :app_id AND id = :id;
+
+-- ----------------------------------------------------------------- deliveries (the queue)
+
+-- name: insert_delivery --
+INSERT INTO deliveries (msg_id, endpoint_id, app_id, status, attempts, next_attempt_at, manual,
+    created_at, updated_at)
+VALUES (:msg_id, :endpoint_id, :app_id, 1, 0, :next_attempt_at, 0, :now, :now);
+
+-- Claim due deliveries: status 3 (sending) with the lease expiry as next_attempt_at, so a
+-- worker that dies leaves rows that become due again when the lease runs out.
+-- name: claim_due_deliveries --
+UPDATE deliveries SET status = 3, next_attempt_at = :lease_until, updated_at = :now
+WHERE id IN (
+    SELECT id FROM deliveries
+    WHERE status IN (1, 3) AND next_attempt_at <= :now
+    ORDER BY next_attempt_at LIMIT :limit
+)
+RETURNING id, msg_id, endpoint_id, app_id, attempts, manual;
+
+-- name: claim_due_deliveries [postgres] --
+UPDATE deliveries SET status = 3, next_attempt_at = :lease_until, updated_at = :now
+WHERE id IN (
+    SELECT id FROM deliveries
+    WHERE status IN (1, 3) AND next_attempt_at <= :now
+    ORDER BY next_attempt_at LIMIT :limit
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id, msg_id, endpoint_id, app_id, attempts, manual;
+
+-- name: next_due_at --
+SELECT MIN(next_attempt_at) AS due FROM deliveries WHERE status IN (1, 3);
+
+-- name: messages_for_delivery --
+SELECT id, event_type, payload FROM messages WHERE id = ANY(:ids);
+
+-- name: endpoints_for_delivery --
+SELECT id, url, disabled, headers, version, throttle_rate FROM endpoints WHERE id = ANY(:ids);
+
+-- name: signing_secrets --
+SELECT endpoint_id, secret, expires_at FROM endpoint_secrets
+WHERE endpoint_id = ANY(:ids) AND (expires_at IS NULL OR expires_at > :now)
+ORDER BY endpoint_id, id DESC;
+
+-- name: insert_attempt --
+INSERT INTO attempts (id, delivery_id, msg_id, endpoint_id, app_id, url, status, response_status_code,
+    response_headers, response_body, duration_ms, trigger_type, error, created_at)
+VALUES (:id, :delivery_id, :msg_id, :endpoint_id, :app_id, :url, :status, :response_status_code,
+    :response_headers, :response_body, :duration_ms, :trigger_type, :error, :now);
+
+-- name: finish_delivery --
+UPDATE deliveries SET status = :status, attempts = attempts + 1, next_attempt_at = :next_attempt_at,
+    manual = 0, updated_at = :now
+WHERE id = :id;
+
+-- name: cancel_delivery --
+UPDATE deliveries SET status = 4, updated_at = :now WHERE id = :id;
+
+-- name: release_deliveries --
+UPDATE deliveries SET status = 1, next_attempt_at = :now, updated_at = :now
+WHERE id = ANY(:ids) AND status = 3;
+
+-- name: requeue_delivery --
+INSERT INTO deliveries (msg_id, endpoint_id, app_id, status, attempts, next_attempt_at, manual,
+    created_at, updated_at)
+VALUES (:msg_id, :endpoint_id, :app_id, 1, 0, :now, 1, :now, :now)
+ON CONFLICT (msg_id, endpoint_id) DO UPDATE SET status = 1, next_attempt_at = :now, manual = 1,
+    updated_at = :now;
+
+-- name: recover_failed_deliveries --
+UPDATE deliveries SET status = 1, next_attempt_at = :now, manual = 1, updated_at = :now
+WHERE endpoint_id = :endpoint_id AND status = 2 AND created_at >= :since AND created_at < :until;
+
+-- name: replay_missing_deliveries --
+INSERT INTO deliveries (msg_id, endpoint_id, app_id, status, attempts, next_attempt_at, manual,
+    created_at, updated_at)
+SELECT m.id, :endpoint_id, m.app_id, 1, 0, :now, 1, :now, :now FROM messages m
+WHERE m.app_id = :app_id AND m.created_at >= :since AND m.created_at < :until
+    AND m.payload IS NOT NULL
+    AND (:all_types = 1 OR m.event_type = ANY(:event_types))
+    AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.msg_id = m.id AND d.endpoint_id = :endpoint_id);
+
+-- name: delivery_counts --
+SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status;
+
+-- ----------------------------------------------------------------- attempts
+
+-- name: list_attempts_by_msg --
+SELECT * FROM attempts
+WHERE app_id = :app_id AND msg_id = :msg_id AND id < :before
+    AND (:endpoint_id = '' OR endpoint_id = :endpoint_id) AND (:status < 0 OR status = :status)
+ORDER BY id DESC LIMIT :limit;
+
+-- name: list_attempts_by_endpoint --
+SELECT * FROM attempts
+WHERE app_id = :app_id AND endpoint_id = :endpoint_id AND id < :before
+    AND (:status < 0 OR status = :status)
+ORDER BY id DESC LIMIT :limit;
+
+-- name: get_attempt --
+SELECT * FROM attempts WHERE app_id = :app_id AND msg_id = :msg_id AND id = :id;
+
+-- name: expunge_attempt_content --
+UPDATE attempts SET response_body = NULL, response_headers = NULL
+WHERE app_id = :app_id AND msg_id = :msg_id AND id = :id;
+
+-- name: list_attempted_messages --
+SELECT d.status AS delivery_status, d.next_attempt_at, m.* FROM deliveries d
+JOIN messages m ON m.id = d.msg_id
+WHERE d.endpoint_id = :endpoint_id AND d.msg_id < :before AND d.attempts > 0
+    AND (:status < 0 OR d.status = :status)
+ORDER BY d.msg_id DESC LIMIT :limit;
+
+-- name: list_attempted_destinations --
+SELECT d.status AS delivery_status, d.next_attempt_at, e.* FROM deliveries d
+JOIN endpoints e ON e.id = d.endpoint_id
+WHERE d.msg_id = :msg_id AND d.endpoint_id > :after
+ORDER BY d.endpoint_id ASC LIMIT :limit;
