@@ -173,7 +173,7 @@ def test_blocked_reason_walks_cause_context_and_os_error() -> None:
 
 def test_metadata_needs_an_explicit_network_even_when_private_targets_are_allowed() -> None:
     metadata = ipaddress.ip_address("169.254.169.254")
-    with pytest.raises(BlockedAddress, match="refused even with HOOKWIRE_ALLOW_PRIVATE_TARGETS=true"):
+    with pytest.raises(BlockedAddress, match="stays refused with HOOKWIRE_ALLOW_PRIVATE_TARGETS=true"):
         GuardedResolver(allow_private=True).check("x", metadata)
     GuardedResolver(allow_private=False, allowed_networks=["169.254.169.254/32"]).check("x", metadata)
     GuardedResolver(allow_private=True).check("x", ipaddress.ip_address("10.0.0.1"))
@@ -188,8 +188,10 @@ def test_allowed_networks_cover_the_ipv4_mapped_form() -> None:
 
 def test_socket_factory_refuses_the_exact_address() -> None:
     addr_info = (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", ("127.0.0.1", 80))
-    with pytest.raises(BlockedAddress, match=r"127\.0\.0\.1 \(loopback address\)"):
+    with pytest.raises(OSError, match=r"127\.0\.0\.1 \(loopback address\)") as info:
         GuardedResolver(allow_private=False).guarded_socket(addr_info)
+    assert info.value.errno == errno.EACCES
+    assert isinstance(info.value.__cause__, BlockedAddress)
     GuardedResolver(allow_private=True).guarded_socket(addr_info).close()
 
 
@@ -282,6 +284,28 @@ async def post(url: str, **guard: object) -> int:
         return response.status
 
 
+async def refused(url: str, **guard: object) -> BlockedAddress:
+    """The BlockedAddress behind a refused POST, which aiohttp reports as a connection error."""
+    with pytest.raises(aiohttp.ClientConnectorError) as info:
+        await post(url, **guard)
+    blocked = blocked_reason(info.value)
+    assert blocked is not None, info.value
+    return blocked
+
+
+async def test_aiohttp_reports_a_refusal_as_a_connection_error_chained_to_it(canary: Canary) -> None:
+    with pytest.raises(aiohttp.ClientConnectorDNSError) as info:
+        await post(f"http://0x7f.1:{canary.port}/", allow_private=False)
+    exc = info.value
+    assert isinstance(exc, aiohttp.ClientError)  # caught by a sender's usual `except`
+    assert exc.os_error.errno == errno.EACCES
+    assert isinstance(exc.os_error.__cause__, BlockedAddress)
+    assert exc.__cause__ is exc.os_error
+    assert blocked_reason(exc) is exc.os_error.__cause__
+    assert str(exc.os_error.__cause__) in str(exc)
+    assert canary.connections == 0
+
+
 @pytest.mark.parametrize(
     ("host", "addresses", "needs_ipv6"),
     [
@@ -301,23 +325,20 @@ async def test_loopback_spellings_never_reach_the_canary(
 ) -> None:
     if needs_ipv6 and not canary.has_ipv6:
         pytest.skip("IPv6 loopback (::1) is not available on this host")
-    # BlockedAddress is not an OSError, so aiohttp lets it through unwrapped.
     url = f"http://{host}:{canary.port}/hook"
-    with pytest.raises(BlockedAddress) as info:
-        await post(url, allow_private=False)
-    assert info.value.address in addresses
-    assert f"refusing to connect to {info.value.address} (" in str(info.value)
-    assert HINT in str(info.value)
-    assert info.value.host == yarl.URL(url).raw_host  # as aiohttp saw it: [::ffff:127.0.0.1] -> ::ffff:7f00:1
+    blocked = await refused(url, allow_private=False)
+    assert blocked.address in addresses
+    assert f"refusing to connect to {blocked.address} (" in str(blocked)
+    assert HINT in str(blocked)
+    assert blocked.host == yarl.URL(url).raw_host  # as aiohttp saw it: [::ffff:127.0.0.1] -> ::ffff:7f00:1
     # Control: a permitted request is counted, so a stray connection above would have been too.
     assert await post(f"http://127.0.0.1:{canary.port}/", allow_private=True) == 200
     assert canary.connections == 1
 
 
 async def test_error_for_a_hex_host_is_exact(canary: Canary) -> None:
-    with pytest.raises(BlockedAddress) as info:
-        await post(f"http://0x7f.1:{canary.port}/", allow_private=False)
-    assert str(info.value) == (
+    blocked = await refused(f"http://0x7f.1:{canary.port}/", allow_private=False)
+    assert str(blocked) == (
         "refusing to connect to 127.0.0.1 (loopback address) for host '0x7f.1'; "
         "set HOOKWIRE_ALLOW_PRIVATE_TARGETS=true to allow private targets"
     )
@@ -339,15 +360,13 @@ async def test_private_and_metadata_targets_are_refused_before_any_connect(
     # an IP literal (the path these addresses take) on loopback, where the canary listens.
     with pytest.raises(BlockedAddress):
         await GuardedResolver(allow_private=False).resolve(host, 80)
-    with pytest.raises(BlockedAddress):
-        await post(f"http://127.0.0.1:{canary.port}/", allow_private=False)
+    await refused(f"http://127.0.0.1:{canary.port}/", allow_private=False)
     assert canary.connections == 0
     started = time.monotonic()
-    with pytest.raises(BlockedAddress) as info:
-        await post(f"http://{host}/hook", allow_private=False)
+    blocked = await refused(f"http://{host}/hook", allow_private=False)
     assert time.monotonic() - started < 1.0
-    assert info.value.reason == reason
-    assert host in str(info.value)
+    assert blocked.reason == reason
+    assert host in str(blocked)
 
 
 async def test_allow_private_reaches_loopback(canary: Canary) -> None:
@@ -358,8 +377,8 @@ async def test_allow_private_reaches_loopback(canary: Canary) -> None:
 async def test_allowed_networks_permit_only_the_listed_cidrs(canary: Canary) -> None:
     allowed = {"allow_private": False, "allowed_networks": ["127.0.0.0/8"]}
     assert await post(f"http://127.0.0.1:{canary.port}/", **allowed) == 200
-    with pytest.raises(BlockedAddress, match=r"::1 \(loopback address\)"):
-        await post(f"http://[::1]:{canary.port}/", **allowed)
+    blocked = await refused(f"http://[::1]:{canary.port}/", **allowed)
+    assert blocked.address == "::1"
     assert canary.connections == 1
     resolver = GuardedResolver(allow_private=False, allowed_networks=["127.0.0.0/8"])
     with pytest.raises(BlockedAddress, match="cloud metadata address"):
@@ -379,8 +398,8 @@ async def test_mixed_answer_is_refused_before_connecting_to_the_allowed_address(
         "allowed_networks": ["127.0.0.1/32"],
         "lookup": fake_dns(["127.0.0.1", "::1"]),
     }
-    with pytest.raises(BlockedAddress, match=r"to ::1 \(loopback address\) for host 'mixed\.test'"):
-        await post(f"http://mixed.test:{canary.port}/", **guard)
+    blocked = await refused(f"http://mixed.test:{canary.port}/", **guard)
+    assert "to ::1 (loopback address) for host 'mixed.test'" in str(blocked)
     assert canary.connections == 0
 
 
@@ -397,8 +416,9 @@ async def test_each_connection_resolves_once_and_rebinding_is_caught(canary: Can
             assert response.status == 200
         assert calls == ["rebind.test"]  # one lookup, checked, then connected to that answer
         # The canary closes each connection, so the next request resolves and checks again.
-        with pytest.raises(BlockedAddress, match=r"to ::1 \("):
+        with pytest.raises(aiohttp.ClientConnectorError) as info:
             await session.post(url, data=b"{}")
+        assert getattr(blocked_reason(info.value), "address", None) == "::1"
     assert calls == ["rebind.test", "rebind.test"]
     assert canary.connections == 1
 
@@ -421,8 +441,9 @@ async def test_redirect_to_a_refused_address_never_connects(canary: Canary) -> N
     try:
         connector = make_connector(allow_private=False, allowed_networks=["127.0.0.1/32"])
         async with aiohttp.ClientSession(connector=connector) as session:
-            with pytest.raises(BlockedAddress, match=r"::1 \(loopback address\)"):
+            with pytest.raises(aiohttp.ClientConnectorError) as info:
                 await session.post(f"http://127.0.0.1:{port}/", data=b"{}", allow_redirects=True)
+        assert getattr(blocked_reason(info.value), "address", None) == "::1"
     finally:
         redirector.close()
         await redirector.wait_closed()

@@ -22,7 +22,9 @@ async def list_apps(
     iterator: str | None = None,
     order: Order = "ascending",
 ) -> Response:
-    result = await applications.list_apps(rt, limit=limit, iterator=iterator, descending=order == "descending")
+    result = await applications.list_apps(
+        rt, limit=limit, iterator=iterator, descending=order == "descending"
+    )
     return json_response(result)
 
 

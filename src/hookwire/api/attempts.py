@@ -39,7 +39,9 @@ async def list_by_endpoint(
     iterator: str | None = None,
     status: int | None = None,
 ) -> Response:
-    result = await attempts.list_by_endpoint(rt, app_id, endpoint_id, limit=limit, iterator=iterator, status=status)
+    result = await attempts.list_by_endpoint(
+        rt, app_id, endpoint_id, limit=limit, iterator=iterator, status=status
+    )
     return json_response(result)
 
 
@@ -60,14 +62,20 @@ async def list_attempted_messages(
 
 @router.get("/msg/{msg_id}/endpoint", response_model=ListResponse)
 async def list_attempted_destinations(
-    app_id: str, msg_id: str, rt: Runtime = Depends(require_admin), limit: int | None = None, iterator: str | None = None
+    app_id: str,
+    msg_id: str,
+    rt: Runtime = Depends(require_admin),
+    limit: int | None = None,
+    iterator: str | None = None,
 ) -> Response:
     result = await attempts.list_attempted_destinations(rt, app_id, msg_id, limit=limit, iterator=iterator)
     return json_response(result)
 
 
 @router.get("/msg/{msg_id}/attempt/{attempt_id}", response_model=MessageAttemptOut)
-async def get_attempt(app_id: str, msg_id: str, attempt_id: str, rt: Runtime = Depends(require_admin)) -> Response:
+async def get_attempt(
+    app_id: str, msg_id: str, attempt_id: str, rt: Runtime = Depends(require_admin)
+) -> Response:
     row = await attempts.get_attempt(rt, app_id, msg_id, attempt_id)
     return json_response(attempts.attempt_out(row))
 
@@ -81,6 +89,8 @@ async def expunge_attempt_content(
 
 
 @router.post("/msg/{msg_id}/endpoint/{endpoint_id}/resend", status_code=202)
-async def resend(app_id: str, msg_id: str, endpoint_id: str, rt: Runtime = Depends(require_admin)) -> Response:
+async def resend(
+    app_id: str, msg_id: str, endpoint_id: str, rt: Runtime = Depends(require_admin)
+) -> Response:
     await attempts.resend(rt, app_id, msg_id, endpoint_id)
-    return Response(status_code=202)
+    return json_response({}, 202)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from fastapi import Depends
 
 from hookwire.errors import Unauthorized
 from hookwire.runtime import Runtime
@@ -16,12 +15,14 @@ _bearer = HTTPBearer(auto_error=False, description="the admin token printed by `
 
 
 def get_runtime(request: Request) -> Runtime:
-    return request.app.state.rt  # type: ignore[no-any-return]
+    return request.app.state.rt
 
 
 def token_matches(given: str, expected: str) -> bool:
     """Constant-time comparison of digests, so neither length nor content leaks."""
-    return hmac.compare_digest(hashlib.sha256(given.encode()).digest(), hashlib.sha256(expected.encode()).digest())
+    return hmac.compare_digest(
+        hashlib.sha256(given.encode()).digest(), hashlib.sha256(expected.encode()).digest()
+    )
 
 
 async def require_admin(

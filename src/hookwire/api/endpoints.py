@@ -126,7 +126,9 @@ async def get_stats(
 
 
 @router.post("/{endpoint_id}/recover", response_model=BackgroundTaskOut, status_code=202)
-async def recover(app_id: str, endpoint_id: str, data: RecoverIn, rt: Runtime = Depends(require_admin)) -> Response:
+async def recover(
+    app_id: str, endpoint_id: str, data: RecoverIn, rt: Runtime = Depends(require_admin)
+) -> Response:
     task = await endpoints.recover(rt, app_id, endpoint_id, since=data.since, until=data.until)
     return json_response(task, 202)
 

@@ -40,7 +40,9 @@ def error_body(code: str, detail: Any) -> dict[str, Any]:
 def _clean(errors: list[Any]) -> list[dict[str, Any]]:
     cleaned = []
     for err in errors:
-        cleaned.append({"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")})
+        cleaned.append(
+            {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
+        )
     return cleaned
 
 

@@ -25,7 +25,11 @@ async def list_event_types(
     with_content: bool = True,
 ) -> Response:
     result = await event_types.list_event_types(
-        rt, limit=limit, iterator=iterator, descending=order == "descending", include_archived=include_archived
+        rt,
+        limit=limit,
+        iterator=iterator,
+        descending=order == "descending",
+        include_archived=include_archived,
     )
     return json_response(result)
 
@@ -41,17 +45,23 @@ async def get_event_type(name: str, rt: Runtime = Depends(require_admin)) -> Res
 
 
 @router.put("/{name}", response_model=EventTypeOut)
-async def upsert_event_type(name: str, data: EventTypePatch, rt: Runtime = Depends(require_admin)) -> Response:
+async def upsert_event_type(
+    name: str, data: EventTypePatch, rt: Runtime = Depends(require_admin)
+) -> Response:
     result, created = await event_types.upsert_event_type(rt, name, data)
     return json_response(result, 201 if created else 200)
 
 
 @router.patch("/{name}", response_model=EventTypeOut)
-async def patch_event_type(name: str, patch: EventTypePatch, rt: Runtime = Depends(require_admin)) -> Response:
+async def patch_event_type(
+    name: str, patch: EventTypePatch, rt: Runtime = Depends(require_admin)
+) -> Response:
     return json_response(await event_types.patch_event_type(rt, name, patch))
 
 
 @router.delete("/{name}", status_code=204)
-async def delete_event_type(name: str, rt: Runtime = Depends(require_admin), expunge: bool = False) -> Response:
+async def delete_event_type(
+    name: str, rt: Runtime = Depends(require_admin), expunge: bool = False
+) -> Response:
     await event_types.delete_event_type(rt, name, expunge=expunge)
     return no_content()

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from pydantic import BaseModel
 from starlette.responses import Response
-
-import orjson
 
 
 def json_response(content: BaseModel | dict[str, Any] | list[Any], status_code: int = 200) -> Response:

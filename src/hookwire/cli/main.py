@@ -41,14 +41,18 @@ def _run(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
 
 def _logging(settings: Settings) -> None:
     logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
     )
 
 
 config_option = click.option(
     "--config", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="TOML settings file"
 )
-database_option = click.option("--database-url", help="HOOKWIRE_DATABASE_URL: sqlite:///PATH or postgresql://...")
+database_option = click.option(
+    "--database-url", help="HOOKWIRE_DATABASE_URL: sqlite:///PATH or postgresql://..."
+)
 
 
 @click.group()
@@ -62,9 +66,14 @@ def main() -> None:
 @database_option
 @click.option("--host", help="HOOKWIRE_HOST (default 127.0.0.1)")
 @click.option("--port", type=int, help="HOOKWIRE_PORT (default 8040)")
-@click.option("--workers/--no-workers", default=None, help="run delivery workers in this process (default on)")
-@click.option("--allow-private-targets/--no-allow-private-targets", default=None,
-              help="HOOKWIRE_ALLOW_PRIVATE_TARGETS: allow delivery to loopback/private addresses")
+@click.option(
+    "--workers/--no-workers", default=None, help="run delivery workers in this process (default on)"
+)
+@click.option(
+    "--allow-private-targets/--no-allow-private-targets",
+    default=None,
+    help="HOOKWIRE_ALLOW_PRIVATE_TARGETS: allow delivery to loopback/private addresses",
+)
 def serve(config: Path | None, **flags: Any) -> None:
     """Run the API and the delivery workers (migrates the database first)."""
     from hookwire.cli.serve import run_server

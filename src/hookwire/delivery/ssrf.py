@@ -1,21 +1,23 @@
 """The SSRF guard: webhooks go only to public addresses unless configuration says otherwise.
 
-Customers choose the URLs we POST to, so without a guard hookwire could be aimed at its own
-database or the cloud metadata service. As in svix-server and smokescreen (reference §4.1):
-resolve the host once, check every address, and connect only to those addresses, so DNS
-cannot change between the check and the connect (rebinding). Three layers, so that one
-aiohttp change cannot silently open a hole: `GuardedResolver` checks every answer (names and
-IP literals in any spelling); the connector from `make_connector` routes IP literals to it
-too (aiohttp skips the resolver for them) and keeps no DNS cache; its socket factory checks
-the exact address of every socket before it connects.
+Customers choose the URLs we POST to; unguarded, hookwire could be aimed at its own database
+or the cloud metadata service. As in svix-server and smokescreen (reference §4.1): resolve
+once, check every address, connect only to those addresses, so DNS cannot change between
+check and connect (rebinding). Three layers, so one aiohttp change cannot silently open a
+hole: `GuardedResolver` checks every answer; the `make_connector` connector also sends IP
+literals to it (aiohttp skips the resolver for them) and caches nothing; its socket factory
+checks the exact address of every socket before it connects.
 
-`BlockedAddress` is not an `OSError`, so aiohttp does not wrap it: `session.post(...)` raises
-it as is. `blocked_reason` also follows `__cause__`/`__context__`/`os_error` in case it is wrapped.
+A refusal reaches the caller as `aiohttp.ClientConnectorDNSError`, an ordinary connection
+failure: aiohttp would let a non-OSError escape every `except aiohttp.ClientError`, so the
+connector re-raises `BlockedAddress` as a chained `OSError(EACCES)`; `blocked_reason(exc)`
+finds the `BlockedAddress` again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import ipaddress
 import socket
 from collections.abc import Awaitable, Callable, Sequence
@@ -33,9 +35,7 @@ Lookup = Callable[[str, int, int], Awaitable[list[AddrInfo]]]
 
 ALLOW_SETTING = "HOOKWIRE_ALLOW_PRIVATE_TARGETS"
 _PRIVATE_HINT = f"set {ALLOW_SETTING}=true to allow private targets"
-_METADATA_HINT = (
-    f"cloud metadata is refused even with {ALLOW_SETTING}=true unless its network is explicitly allowed"
-)
+_METADATA_HINT = f"metadata stays refused with {ALLOW_SETTING}=true unless its network is explicitly allowed"
 _METADATA = "cloud metadata address"
 _NUMERIC = socket.AI_NUMERICHOST | socket.AI_NUMERICSERV
 
@@ -214,7 +214,10 @@ class GuardedResolver(AbstractResolver):
         """aiohttp socket factory: the last check, on the exact address about to be connected."""
         family, type_, proto, _, sockaddr = addr_info
         address = str(sockaddr[0])
-        self.check(address, ipaddress.ip_address(address))
+        try:
+            self.check(address, ipaddress.ip_address(address))
+        except BlockedAddress as exc:  # aiohappyeyeballs only handles an OSError from a factory
+            raise OSError(errno.EACCES, str(exc)) from exc
         return socket.socket(family, type_, proto)
 
     async def close(self) -> None:
@@ -229,7 +232,10 @@ class _GuardedConnector(aiohttp.TCPConnector):
     async def _resolve_host(
         self, host: str, port: int, traces: Sequence[Trace] | None = None
     ) -> list[ResolveResult]:
-        return await self._resolver.resolve(host, port, family=self._family)
+        try:
+            return await self._resolver.resolve(host, port, family=self._family)
+        except BlockedAddress as exc:  # aiohttp wraps this in ClientConnectorDNSError
+            raise OSError(errno.EACCES, str(exc)) from exc
 
 
 def make_connector(

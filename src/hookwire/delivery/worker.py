@@ -86,9 +86,9 @@ class DeliveryWorker:
         try:
             while not self._stopping:
                 claimed = await self._claim_and_start()
-                if burst and not claimed and not self._inflight and not self._done:
-                    if await self._nothing_due_soon():
-                        break
+                idle = not claimed and not self._inflight and not self._done
+                if burst and idle and await self._nothing_due_soon():
+                    break
                 if claimed and len(self._inflight) < self._concurrency:
                     continue
                 await self._sleep()
@@ -135,7 +135,9 @@ class DeliveryWorker:
         self._claimed.update(d["id"] for d in claimed)
         messages = {
             m["id"]: m
-            for m in await self._rt.db.fetch("messages_for_delivery", ids=sorted({d["msg_id"] for d in claimed}))
+            for m in await self._rt.db.fetch(
+                "messages_for_delivery", ids=sorted({d["msg_id"] for d in claimed})
+            )
         }
         targets = await self._endpoints.load(self._rt.db, (d["endpoint_id"] for d in claimed), now)
         canceled = []
@@ -225,7 +227,8 @@ class DeliveryWorker:
             still_failing = sorted(failing - succeeding)
             await tx.executemany("mark_endpoint_failure", [{"id": e, "now": now} for e in still_failing])
             await tx.executemany(
-                "disable_long_failing_endpoint", [{"id": e, "now": now, "cutoff": cutoff} for e in still_failing]
+                "disable_long_failing_endpoint",
+                [{"id": e, "now": now, "cutoff": cutoff} for e in still_failing],
             )
             await tx.executemany("disable_endpoint", [{"id": e, "now": now} for e in sorted(gone)])
         if gone:

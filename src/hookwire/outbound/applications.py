@@ -55,7 +55,9 @@ async def _insert(db: Executor, data: ApplicationIn, app_id: str | None = None) 
     return row
 
 
-async def create_app(rt: Runtime, data: ApplicationIn, *, get_if_exists: bool = False) -> tuple[ApplicationOut, bool]:
+async def create_app(
+    rt: Runtime, data: ApplicationIn, *, get_if_exists: bool = False
+) -> tuple[ApplicationOut, bool]:
     """Create an application; with get_if_exists, return the one with the same uid instead.
 
     Returns the application and whether it was created.
@@ -81,7 +83,9 @@ async def get_app(rt: Runtime, key: str) -> ApplicationOut:
     return app_out(await require_app(rt.db, key))
 
 
-async def list_apps(rt: Runtime, *, limit: int | None, iterator: str | None, descending: bool) -> ListResponse:
+async def list_apps(
+    rt: Runtime, *, limit: int | None, iterator: str | None, descending: bool
+) -> ListResponse:
     limit = check_limit(limit)
     if descending:
         rows = await rt.db.fetch("list_apps_desc", before=iterator or HIGHEST_KEY, limit=limit + 1)

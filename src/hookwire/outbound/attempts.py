@@ -58,28 +58,48 @@ def _status_filter(status: int | None) -> int:
 
 
 async def list_by_msg(
-    rt: Runtime, app_key: str, msg_key: str, *, limit: int | None, iterator: str | None,
-    endpoint_id: str | None = None, status: int | None = None,
+    rt: Runtime,
+    app_key: str,
+    msg_key: str,
+    *,
+    limit: int | None,
+    iterator: str | None,
+    endpoint_id: str | None = None,
+    status: int | None = None,
 ) -> ListResponse:
     limit = check_limit(limit)
     app = await require_app(rt.db, app_key)
     msg = await require_message(rt.db, app["id"], msg_key)
     rows = await rt.db.fetch(
-        "list_attempts_by_msg", app_id=app["id"], msg_id=msg["id"], before=iterator or HIGHEST_KEY,
-        endpoint_id=endpoint_id or "", status=_status_filter(status), limit=limit + 1,
+        "list_attempts_by_msg",
+        app_id=app["id"],
+        msg_id=msg["id"],
+        before=iterator or HIGHEST_KEY,
+        endpoint_id=endpoint_id or "",
+        status=_status_filter(status),
+        limit=limit + 1,
     )
     return page(rows, limit, "id", attempt_out)
 
 
 async def list_by_endpoint(
-    rt: Runtime, app_key: str, endpoint_key: str, *, limit: int | None, iterator: str | None,
+    rt: Runtime,
+    app_key: str,
+    endpoint_key: str,
+    *,
+    limit: int | None,
+    iterator: str | None,
     status: int | None = None,
 ) -> ListResponse:
     limit = check_limit(limit)
     app, endpoint = await require_endpoint(rt.db, app_key, endpoint_key)
     rows = await rt.db.fetch(
-        "list_attempts_by_endpoint", app_id=app["id"], endpoint_id=endpoint["id"],
-        before=iterator or HIGHEST_KEY, status=_status_filter(status), limit=limit + 1,
+        "list_attempts_by_endpoint",
+        app_id=app["id"],
+        endpoint_id=endpoint["id"],
+        before=iterator or HIGHEST_KEY,
+        status=_status_filter(status),
+        limit=limit + 1,
     )
     return page(rows, limit, "id", attempt_out)
 
@@ -103,14 +123,22 @@ def _next_attempt(row: Row) -> Any:
 
 
 async def list_attempted_messages(
-    rt: Runtime, app_key: str, endpoint_key: str, *, limit: int | None, iterator: str | None,
+    rt: Runtime,
+    app_key: str,
+    endpoint_key: str,
+    *,
+    limit: int | None,
+    iterator: str | None,
     status: int | None = None,
 ) -> ListResponse:
     limit = check_limit(limit)
     _, endpoint = await require_endpoint(rt.db, app_key, endpoint_key)
     rows = await rt.db.fetch(
-        "list_attempted_messages", endpoint_id=endpoint["id"], before=iterator or HIGHEST_KEY,
-        status=_status_filter(status), limit=limit + 1,
+        "list_attempted_messages",
+        endpoint_id=endpoint["id"],
+        before=iterator or HIGHEST_KEY,
+        status=_status_filter(status),
+        limit=limit + 1,
     )
 
     def convert(row: Row) -> EndpointMessageOut:

@@ -92,7 +92,7 @@ async def _check_event_types(db: Executor, names: list[str] | None) -> list[str]
 
 
 def open_headers(box: SecretBox, sealed: str) -> dict[str, str]:
-    return orjson.loads(box.open(sealed))  # type: ignore[no-any-return]
+    return orjson.loads(box.open(sealed))
 
 
 async def find_endpoint(db: Executor, app_id: str, key: str) -> Row | None:
@@ -134,7 +134,9 @@ async def create_endpoint(rt: Runtime, app_key: str, data: EndpointIn) -> Endpoi
             headers=rt.box.seal(orjson.dumps(headers).decode()),
             now=now,
         )
-        await tx.execute("insert_endpoint_secret", endpoint_id=endpoint_id, secret=rt.box.seal(secret), now=now)
+        await tx.execute(
+            "insert_endpoint_secret", endpoint_id=endpoint_id, secret=rt.box.seal(secret), now=now
+        )
         row = await find_endpoint(tx, app["id"], endpoint_id)
         assert row is not None
         return endpoint_out(row)
@@ -155,7 +157,9 @@ async def list_endpoints(
             "list_endpoints_desc", app_id=app["id"], before=iterator or HIGHEST_KEY, limit=limit + 1
         )
     else:
-        rows = await rt.db.fetch("list_endpoints_asc", app_id=app["id"], after=iterator or "", limit=limit + 1)
+        rows = await rt.db.fetch(
+            "list_endpoints_asc", app_id=app["id"], after=iterator or "", limit=limit + 1
+        )
     return page(rows, limit, "id", endpoint_out)
 
 
@@ -190,7 +194,7 @@ async def _update(rt: Runtime, tx: Executor, row: Row, changes: dict[str, Any]) 
         headers=merged["headers"],
         now=now_ms(),
     )
-    if "secret" in changes and changes["secret"]:
+    if changes.get("secret"):
         await _replace_secret(rt, tx, row["id"], changes["secret"], grace_seconds=0)
     fresh = await find_endpoint(tx, row["app_id"], row["id"])
     assert fresh is not None
@@ -241,7 +245,9 @@ async def get_secret(rt: Runtime, app_key: str, key: str) -> str:
     return rt.box.open(sealed["secret"])
 
 
-async def _replace_secret(rt: Runtime, tx: Executor, endpoint_id: str, secret: str, *, grace_seconds: int) -> None:
+async def _replace_secret(
+    rt: Runtime, tx: Executor, endpoint_id: str, secret: str, *, grace_seconds: int
+) -> None:
     now = now_ms()
     await tx.execute("purge_expired_secrets", endpoint_id=endpoint_id, now=now)
     await tx.execute("expire_current_secret", endpoint_id=endpoint_id, expires_at=now + grace_seconds * 1000)
@@ -279,7 +285,13 @@ async def get_headers(rt: Runtime, app_key: str, key: str) -> EndpointHeadersOut
 
 
 async def set_headers(
-    rt: Runtime, app_key: str, key: str, headers: dict[str, str], *, merge: bool, delete: list[str] | None = None
+    rt: Runtime,
+    app_key: str,
+    key: str,
+    headers: dict[str, str],
+    *,
+    merge: bool,
+    delete: list[str] | None = None,
 ) -> None:
     check_headers(headers)
     async with rt.db.transaction() as tx:
@@ -307,16 +319,23 @@ async def endpoint_stats(
     )
     counts = {r["status"]: r["n"] for r in rows}
     return EndpointStats(
-        success=counts.get(0, 0), pending=counts.get(1, 0), fail=counts.get(2, 0),
-        sending=counts.get(3, 0), canceled=counts.get(4, 0),
+        success=counts.get(0, 0),
+        pending=counts.get(1, 0),
+        fail=counts.get(2, 0),
+        sending=counts.get(3, 0),
+        canceled=counts.get(4, 0),
     )
 
 
 def _finished_task(task: str) -> BackgroundTaskOut:
-    return BackgroundTaskOut(id=new_id("qtask"), status="finished", task=task, updated_at=to_datetime(now_ms()))
+    return BackgroundTaskOut(
+        id=new_id("qtask"), status="finished", task=task, updated_at=to_datetime(now_ms())
+    )
 
 
-async def recover(rt: Runtime, app_key: str, key: str, *, since: datetime, until: datetime | None) -> BackgroundTaskOut:
+async def recover(
+    rt: Runtime, app_key: str, key: str, *, since: datetime, until: datetime | None
+) -> BackgroundTaskOut:
     """Re-queue every failed delivery to this endpoint in the period."""
     async with rt.db.transaction() as tx:
         _, row = await require_endpoint(tx, app_key, key)

@@ -70,7 +70,10 @@ async def list_event_types(
     archived = int(include_archived)
     if descending:
         rows = await rt.db.fetch(
-            "list_event_types_desc", before=iterator or HIGHEST_KEY, include_archived=archived, limit=limit + 1
+            "list_event_types_desc",
+            before=iterator or HIGHEST_KEY,
+            include_archived=archived,
+            limit=limit + 1,
         )
     else:
         rows = await rt.db.fetch(
@@ -79,7 +82,9 @@ async def list_event_types(
     return page(rows, limit, "name", event_type_out)
 
 
-async def upsert_event_type(rt: Runtime, name: str, data: EventTypeIn | EventTypePatch) -> tuple[EventTypeOut, bool]:
+async def upsert_event_type(
+    rt: Runtime, name: str, data: EventTypeIn | EventTypePatch
+) -> tuple[EventTypeOut, bool]:
     async with rt.db.transaction() as tx:
         row = await tx.fetchrow("get_event_type", name=name)
         if row is None:

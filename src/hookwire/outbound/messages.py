@@ -37,13 +37,17 @@ def message_out(row: Row, *, with_content: bool = True) -> MessageOut:
     )
 
 
-async def _existing(tx: Executor, app_id: str, event_id: str | None, idempotency_key: str | None) -> Row | None:
+async def _existing(
+    tx: Executor, app_id: str, event_id: str | None, idempotency_key: str | None
+) -> Row | None:
     if event_id is not None:
         row = await tx.fetchrow("get_message_by_event_id", app_id=app_id, event_id=event_id)
         if row is not None:
             return row
     if idempotency_key is not None:
-        return await tx.fetchrow("get_message_by_idempotency_key", app_id=app_id, idempotency_key=idempotency_key)
+        return await tx.fetchrow(
+            "get_message_by_idempotency_key", app_id=app_id, idempotency_key=idempotency_key
+        )
     return None
 
 
@@ -110,7 +114,13 @@ async def create_message(
             await tx.executemany(
                 "insert_delivery",
                 [
-                    {"msg_id": msg_id, "endpoint_id": ep, "app_id": app_id, "next_attempt_at": due, "now": now}
+                    {
+                        "msg_id": msg_id,
+                        "endpoint_id": ep,
+                        "app_id": app_id,
+                        "next_attempt_at": due,
+                        "now": now,
+                    }
                     for ep in targets
                 ],
             )

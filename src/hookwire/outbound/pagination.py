@@ -24,12 +24,20 @@ def check_limit(limit: int | None) -> int:
         return DEFAULT_LIMIT
     if limit < 1 or limit > MAX_LIMIT:
         raise ValidationFailed(
-            [{"loc": ["query", "limit"], "msg": f"limit must be between 1 and {MAX_LIMIT}", "type": "value_error"}]
+            [
+                {
+                    "loc": ["query", "limit"],
+                    "msg": f"limit must be between 1 and {MAX_LIMIT}",
+                    "type": "value_error",
+                }
+            ]
         )
     return limit
 
 
-def page(rows: Sequence[dict[str, Any]], limit: int, key: str, convert: Callable[[dict[str, Any]], T]) -> ListResponse:
+def page(
+    rows: Sequence[dict[str, Any]], limit: int, key: str, convert: Callable[[dict[str, Any]], T]
+) -> ListResponse:
     """The ListResponse for `rows` fetched with LIMIT limit + 1."""
     items = rows[:limit]
     done = len(rows) <= limit

@@ -155,7 +155,7 @@ class SqliteDatabase:
                     "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
                 )
                 async with conn.execute("SELECT version FROM schema_migrations") as cursor:
-                    done = {row["version"] for row in await cursor.fetchall()}  # type: ignore[call-overload]
+                    done = {row["version"] for row in await cursor.fetchall()}
                 for migration in load_migrations("sqlite"):
                     if migration.version in done:
                         continue
