@@ -17,7 +17,9 @@ NOW = 1_700_000_000
 TEXT = "text/plain; charset=utf-8"
 
 
-def req(headers: dict[str, str], body: bytes = b"", url: str = "https://hooks.example.com/in") -> InboundRequest:
+def req(
+    headers: dict[str, str], body: bytes = b"", url: str = "https://hooks.example.com/in"
+) -> InboundRequest:
     return InboundRequest(method="POST", url=url, headers=headers, body=body)
 
 
@@ -28,13 +30,17 @@ def get(url: str) -> InboundRequest:
 # --- Slack url_verification -----------------------------------------------------------------
 
 SLACK_CHALLENGE = "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
-SLACK_HANDSHAKE = f'{{"token":"Jhj5dZrVaK7ZwHHjRyZWjbDl","challenge":"{SLACK_CHALLENGE}","type":"url_verification"}}'
+SLACK_HANDSHAKE = (
+    f'{{"token":"Jhj5dZrVaK7ZwHHjRyZWjbDl","challenge":"{SLACK_CHALLENGE}","type":"url_verification"}}'
+)
 
 
 def test_slack_url_verification_is_answered_with_exact_json_after_the_signature_verifies() -> None:
     signature = SignatureVerifier("s").generate_signature(timestamp=str(NOW), body=SLACK_HANDSHAKE)
     assert signature is not None
-    request = req({"X-Slack-Signature": signature, "X-Slack-Request-Timestamp": str(NOW)}, SLACK_HANDSHAKE.encode())
+    request = req(
+        {"X-Slack-Signature": signature, "X-Slack-Request-Timestamp": str(NOW)}, SLACK_HANDSHAKE.encode()
+    )
     verdict = get_provider("slack").verify(request, {"secret": "s"}, NOW)
     assert verdict.challenge == Challenge(
         200, "application/json", b'{"challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}'
@@ -43,7 +49,10 @@ def test_slack_url_verification_is_answered_with_exact_json_after_the_signature_
 
 
 def test_slack_unsigned_url_verification_gets_no_challenge() -> None:
-    request = req({"X-Slack-Signature": "v0=" + "0" * 64, "X-Slack-Request-Timestamp": str(NOW)}, SLACK_HANDSHAKE.encode())
+    request = req(
+        {"X-Slack-Signature": "v0=" + "0" * 64, "X-Slack-Request-Timestamp": str(NOW)},
+        SLACK_HANDSHAKE.encode(),
+    )
     assert get_provider("slack").verify(request, {"secret": "s"}, NOW) == Verdict(
         ok=False, reason="signature does not match"
     )
@@ -51,7 +60,9 @@ def test_slack_unsigned_url_verification_gets_no_challenge() -> None:
 
 # --- Zoom endpoint.url_validation -----------------------------------------------------------
 
-ZOOM_CRC = b'{"event":"endpoint.url_validation","payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"},"event_ts":1}'
+ZOOM_CRC = (
+    b'{"event":"endpoint.url_validation","payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"},"event_ts":1}'
+)
 
 
 def zoom_signed(body: bytes, secret: str = "zoom_secret") -> InboundRequest:
@@ -75,7 +86,9 @@ def test_zoom_url_validation_response_matches_the_golden_encrypted_token() -> No
 
 def test_zoom_unsigned_url_validation_is_not_answered() -> None:
     """Answering it would make us an HMAC oracle for the Zoom secret."""
-    verdict = get_provider("zoom").verify(zoom_signed(ZOOM_CRC, "not_the_secret"), {"secret": "zoom_secret"}, NOW)
+    verdict = get_provider("zoom").verify(
+        zoom_signed(ZOOM_CRC, "not_the_secret"), {"secret": "zoom_secret"}, NOW
+    )
     assert verdict == Verdict(ok=False, reason="signature does not match")
 
 
@@ -90,7 +103,8 @@ def twitch_headers(secret: str) -> dict[str, str]:
     return {
         "Twitch-Eventsub-Message-Id": "m1",
         "Twitch-Eventsub-Message-Timestamp": stamp,
-        "Twitch-Eventsub-Message-Signature": "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest(),
+        "Twitch-Eventsub-Message-Signature": "sha256="
+        + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest(),
         "Twitch-Eventsub-Message-Type": "webhook_callback_verification",
     }
 
@@ -112,7 +126,9 @@ def test_twitch_callback_verification_with_a_bad_signature_is_refused() -> None:
 
 # --- Meta subscription ----------------------------------------------------------------------
 
-META_URL = "https://hooks.example.com/meta?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=meatyhamhock"
+META_URL = (
+    "https://hooks.example.com/meta?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=meatyhamhock"
+)
 
 
 def test_meta_subscription_echoes_the_challenge_when_the_verify_token_matches() -> None:
@@ -125,8 +141,16 @@ def test_meta_subscription_echoes_the_challenge_when_the_verify_token_matches() 
     [
         (META_URL, {"verifyToken": "other"}, "hub.verify_token does not match"),
         (META_URL, {"secret": "x"}, "config has no verifyToken"),
-        (META_URL.replace("subscribe", "unsubscribe"), {"verifyToken": "meatyhamhock"}, "hub.mode is not subscribe"),
-        (META_URL.replace("hub.challenge=1158201444&", ""), {"verifyToken": "meatyhamhock"}, "missing hub.challenge"),
+        (
+            META_URL.replace("subscribe", "unsubscribe"),
+            {"verifyToken": "meatyhamhock"},
+            "hub.mode is not subscribe",
+        ),
+        (
+            META_URL.replace("hub.challenge=1158201444&", ""),
+            {"verifyToken": "meatyhamhock"},
+            "missing hub.challenge",
+        ),
         ("https://hooks.example.com/meta", {"verifyToken": "meatyhamhock"}, "hub.mode is not subscribe"),
     ],
     ids=["wrong-token", "no-token-configured", "wrong-mode", "no-challenge", "no-query"],
@@ -142,7 +166,9 @@ GRAPH_TOKEN = "Validation: Testing client application reachability for subscript
 
 @pytest.mark.parametrize("method", ["POST", "GET"])
 def test_graph_validation_token_is_returned_url_decoded_as_text(method: str) -> None:
-    url = "https://hooks.example.com/graph?validationToken=" + GRAPH_TOKEN.replace(":", "%3A").replace(" ", "%20")
+    url = "https://hooks.example.com/graph?validationToken=" + GRAPH_TOKEN.replace(":", "%3A").replace(
+        " ", "%20"
+    )
     verdict = get_provider("msgraph").verify(InboundRequest(method, url, {}), {"secret": "cs"}, NOW)
     assert verdict.challenge == Challenge(200, TEXT, GRAPH_TOKEN.encode())
 
@@ -164,12 +190,29 @@ GRAPH_BODY = (
             GRAPH_BODY.replace(b',"clientState":"cs","resource":"Users/2"', b""),
             Verdict(ok=False, reason="clientState does not match"),
         ),
-        ({"secret": "cs"}, b"not json", Verdict(ok=False, reason='body is not a {"value": [...]} change notification')),
-        ({"secret": "cs"}, b'{"value":[]}', Verdict(ok=False, reason='body is not a {"value": [...]} change notification')),
+        (
+            {"secret": "cs"},
+            b"not json",
+            Verdict(ok=False, reason='body is not a {"value": [...]} change notification'),
+        ),
+        (
+            {"secret": "cs"},
+            b'{"value":[]}',
+            Verdict(ok=False, reason='body is not a {"value": [...]} change notification'),
+        ),
     ],
-    ids=["matching-client-state", "no-secret-configured", "wrong-client-state", "one-item-without", "not-json", "empty"],
+    ids=[
+        "matching-client-state",
+        "no-secret-configured",
+        "wrong-client-state",
+        "one-item-without",
+        "not-json",
+        "empty",
+    ],
 )
-def test_graph_notifications_check_every_client_state(config: dict[str, str], body: bytes, expected: Verdict) -> None:
+def test_graph_notifications_check_every_client_state(
+    config: dict[str, str], body: bytes, expected: Verdict
+) -> None:
     assert get_provider("msgraph").verify(req({}, body), config, NOW) == expected
 
 

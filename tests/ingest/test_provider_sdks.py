@@ -61,10 +61,16 @@ def test_stripe_rotation_header_from_two_sdk_signatures_verifies_with_either_sec
     new = stripe.WebhookSignature.generate_signature_header(BODY, "whsec_new", timestamp=NOW)
     header = old + "," + new.split(",", 1)[1]
     for secret in ("whsec_old", "whsec_new"):
-        assert get_provider("stripe").verify(req({"Stripe-Signature": header}, BODY.encode()), {"secret": secret}, NOW).ok
-    assert not get_provider("stripe").verify(
-        req({"Stripe-Signature": header}, BODY.encode()), {"secret": "whsec_other"}, NOW
-    ).ok
+        assert (
+            get_provider("stripe")
+            .verify(req({"Stripe-Signature": header}, BODY.encode()), {"secret": secret}, NOW)
+            .ok
+        )
+    assert (
+        not get_provider("stripe")
+        .verify(req({"Stripe-Signature": header}, BODY.encode()), {"secret": "whsec_other"}, NOW)
+        .ok
+    )
 
 
 # --- Slack ----------------------------------------------------------------------------------
@@ -105,15 +111,21 @@ class MultiValueForm(dict[str, list[str]]):
 
 TWILIO_TOKEN = "twilio_auth_token"
 TWILIO_FORM = MultiValueForm(
-    {"MessageSid": ["SM1"], "Body": ["caf\u00e9 & co"], "MediaUrl": ["https://b.example/2", "https://a.example/1"]}
+    {
+        "MessageSid": ["SM1"],
+        "Body": ["caf\u00e9 & co"],
+        "MediaUrl": ["https://b.example/2", "https://a.example/1"],
+    }
 )
-TWILIO_FORM_BODY = (
-    b"MessageSid=SM1&Body=caf%C3%A9+%26+co&MediaUrl=https%3A%2F%2Fb.example%2F2&MediaUrl=https%3A%2F%2Fa.example%2F1"
-)
+TWILIO_FORM_BODY = b"MessageSid=SM1&Body=caf%C3%A9+%26+co&MediaUrl=https%3A%2F%2Fb.example%2F2&MediaUrl=https%3A%2F%2Fa.example%2F1"
 
 
-@pytest.mark.parametrize("signed_url", ["https://hooks.example.com/sms?x=1", "https://hooks.example.com:443/sms?x=1"])
-@pytest.mark.parametrize("called_url", ["https://hooks.example.com/sms?x=1", "https://hooks.example.com:443/sms?x=1"])
+@pytest.mark.parametrize(
+    "signed_url", ["https://hooks.example.com/sms?x=1", "https://hooks.example.com:443/sms?x=1"]
+)
+@pytest.mark.parametrize(
+    "called_url", ["https://hooks.example.com/sms?x=1", "https://hooks.example.com:443/sms?x=1"]
+)
 @pytest.mark.parametrize("algorithm", [None, "HMAC_SHA256"])
 def test_twilio_sdk_form_signature_with_multi_valued_params_port_and_algorithm(
     signed_url: str, called_url: str, algorithm: str | None
@@ -122,12 +134,16 @@ def test_twilio_sdk_form_signature_with_multi_valued_params_port_and_algorithm(
     headers = {"X-Twilio-Signature": signature, "I-Twilio-Idempotency-Token": "idem-1"}
     if algorithm:
         headers["X-Twilio-Webhooks-Signature-Settings"] = f"key=webhooks_sharedkey_1,algorithm={algorithm}"
-    verdict = get_provider("twilio").verify(req(headers, TWILIO_FORM_BODY, called_url), {"secret": TWILIO_TOKEN}, NOW)
+    verdict = get_provider("twilio").verify(
+        req(headers, TWILIO_FORM_BODY, called_url), {"secret": TWILIO_TOKEN}, NOW
+    )
     assert verdict == Verdict(ok=True, event_id="idem-1")
 
 
 def test_twilio_wrong_algorithm_header_fails() -> None:
-    signature = RequestValidator(TWILIO_TOKEN).compute_signature("https://h.example/s", TWILIO_FORM, "HMAC_SHA256")
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(
+        "https://h.example/s", TWILIO_FORM, "HMAC_SHA256"
+    )
     request = req({"X-Twilio-Signature": signature}, TWILIO_FORM_BODY, "https://h.example/s")
     assert not get_provider("twilio").verify(request, {"secret": TWILIO_TOKEN}, NOW).ok
 
@@ -189,8 +205,12 @@ def signed_sw_request(sign: SignFunction, prefix: str, secret: str, timestamp: i
     ],
     ids=["prefixed", "bare", "unpadded", "unpadded-two"],
 )
-def test_sdk_signature_verifies_for_every_secret_form(type_: str, prefix: str, sign: SignFunction, secret: str) -> None:
-    verdict = get_provider(type_).verify(signed_sw_request(sign, prefix, secret, NOW), {"secret": secret}, NOW)
+def test_sdk_signature_verifies_for_every_secret_form(
+    type_: str, prefix: str, sign: SignFunction, secret: str
+) -> None:
+    verdict = get_provider(type_).verify(
+        signed_sw_request(sign, prefix, secret, NOW), {"secret": secret}, NOW
+    )
     assert verdict == Verdict(ok=True, event_id="msg_sdk", event_type="invoice.paid")
 
 
@@ -209,7 +229,9 @@ def test_standard_webhooks_window_is_300_seconds_both_ways(
     type_: str, prefix: str, sign: SignFunction, signed_at: int, reason: str
 ) -> None:
     secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-    verdict = get_provider(type_).verify(signed_sw_request(sign, prefix, secret, signed_at), {"secret": secret}, NOW)
+    verdict = get_provider(type_).verify(
+        signed_sw_request(sign, prefix, secret, signed_at), {"secret": secret}, NOW
+    )
     assert (verdict.ok, verdict.reason) == (not reason, reason)
 
 
@@ -267,7 +289,10 @@ def hubspot_v3_request(ts: int) -> InboundRequest:
     url = "https://hooks.example.com/hubspot?next=https%3A%2F%2Fa.example%2Fx%20y"
     signed = "POST" + "https://hooks.example.com/hubspot?next=https://a.example/x%20y" + body + stamp
     signature = hmac.new(b"z", signed.encode(), hashlib.sha256).digest()
-    headers = {"X-HubSpot-Signature-v3": base64.b64encode(signature).decode(), "X-HubSpot-Request-Timestamp": stamp}
+    headers = {
+        "X-HubSpot-Signature-v3": base64.b64encode(signature).decode(),
+        "X-HubSpot-Request-Timestamp": stamp,
+    }
     return req(headers, body.encode(), url)
 
 

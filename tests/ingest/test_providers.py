@@ -20,7 +20,9 @@ SW_ID = "msg_p5jXN8AQM9LWM0D4loKWxJek"
 SW_TS = 1614265330
 SW_BODY = b'{"test": 2432232314}'
 SW_SIG = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
-SW_ROTATION = "v1,78nXHjpFP0tVJQW5D0SBwmVyyW87BV/rL6MgfM/Bw44= v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+SW_ROTATION = (
+    "v1,78nXHjpFP0tVJQW5D0SBwmVyyW87BV/rL6MgfM/Bw44= v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+)
 SW_V1A = "v1a,yoUrgEkc12aGqm0n4Sydmdz55xJfTz4AsAgieHFjmkR7LJtqVCZOQYzvvHjI5kAey+r4iaBGxTFRrl2iBQxtDQ=="
 SW_WHPK = "whpk_A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg="
 SW_WHSK = "whsk_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8DoQe/884Qvh1w3RjnS8CZZ+TWMJulDV8d3IZkElUxuA=="
@@ -45,7 +47,9 @@ TWILIO_JSON_URL = (
 )
 
 
-def req(headers: dict[str, str], body: bytes = b"", url: str = "https://hooks.example.com/in") -> InboundRequest:
+def req(
+    headers: dict[str, str], body: bytes = b"", url: str = "https://hooks.example.com/in"
+) -> InboundRequest:
     return InboundRequest(method="POST", url=url, headers=headers, body=body)
 
 
@@ -236,7 +240,9 @@ GOLDEN = {
 
 
 def verify(case: Golden, request: InboundRequest | None = None, now: float | None = None) -> Verdict:
-    return get_provider(case.type).verify(request or case.request, case.config, case.now if now is None else now)
+    return get_provider(case.type).verify(
+        request or case.request, case.config, case.now if now is None else now
+    )
 
 
 def with_header(request: InboundRequest, name: str, value: str) -> InboundRequest:

@@ -83,14 +83,14 @@ async def get_secret(app_id: str, endpoint_id: str, rt: Runtime = Depends(requir
     return json_response(EndpointSecretOut(key=await endpoints.get_secret(rt, app_id, endpoint_id)))
 
 
-@router.post("/{endpoint_id}/secret/rotate", status_code=204)
+@router.post("/{endpoint_id}/secret/rotate", response_model=EndpointSecretOut)
 async def rotate_secret(
     app_id: str, endpoint_id: str, data: EndpointSecretRotateIn, rt: Runtime = Depends(require_admin)
 ) -> Response:
-    await endpoints.rotate_secret(
+    secret = await endpoints.rotate_secret(
         rt, app_id, endpoint_id, new_secret=data.key, grace_period_seconds=data.grace_period_seconds
     )
-    return no_content()
+    return json_response(EndpointSecretOut(key=secret))
 
 
 @router.get("/{endpoint_id}/headers", response_model=EndpointHeadersOut)

@@ -257,8 +257,8 @@ async def _replace_secret(
 
 async def rotate_secret(
     rt: Runtime, app_key: str, key: str, *, new_secret: str | None, grace_period_seconds: int | None
-) -> None:
-    """Make a new current secret; the old one keeps signing until the grace period ends."""
+) -> str:
+    """Make a new current secret (returned); the old one keeps signing until the grace period ends."""
     secret = new_secret or generate_secret()
     _check_secret(secret)
     grace = DEFAULT_GRACE_SECONDS if grace_period_seconds is None else grace_period_seconds
@@ -268,6 +268,7 @@ async def rotate_secret(
         if len(active) > MAX_OLD_SECRETS:
             raise Conflict(f"an endpoint keeps at most {MAX_OLD_SECRETS} old secrets; wait for one to expire")
         await _replace_secret(rt, tx, row["id"], secret, grace_seconds=grace)
+    return secret
 
 
 # ------------------------------------------------------------------ headers
