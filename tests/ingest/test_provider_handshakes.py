@@ -257,6 +257,7 @@ def test_salesforce_message_from_the_configured_org_verifies_with_notification_i
 
 
 BAD_SF = "body is not a well-formed SOAP message without a DTD"
+NO_ID = "every Notification must carry one Id"
 
 
 @pytest.mark.parametrize(
@@ -266,17 +267,19 @@ BAD_SF = "body is not a well-formed SOAP message without a DTD"
         (SF_MESSAGE, {}, "config has no organizationId"),
         (BILLION_LAUGHS, SF_CONFIG, BAD_SF),
         (XXE, SF_CONFIG, BAD_SF),
+        (b"<!DOCTYPE notifications>" + SF_MESSAGE.split(b"?>", 1)[1], SF_CONFIG, BAD_SF),
         (b"<notifications><OrganizationId>", SF_CONFIG, BAD_SF),
         (b"", SF_CONFIG, BAD_SF),
         (b"\xff\xfe<a/>", SF_CONFIG, BAD_SF),
         (b"<a>&undefined;</a>", SF_CONFIG, BAD_SF),
         (b"<a/>", SF_CONFIG, "message must carry exactly one OrganizationId"),
-        (SF_MESSAGE.replace(b"<Id>04l000000000002AAA</Id>", b""), SF_CONFIG, "message has no Notification Id"),
+        (SF_MESSAGE.replace(b"<Id>04l000000000002AAA</Id>", b""), SF_CONFIG, NO_ID),
+        (SF_MESSAGE.replace(b"<Id>04l000000000002AAA</Id>", b"<Id> </Id>"), SF_CONFIG, NO_ID),
         (b"<x>" * 50_000, SF_CONFIG, BAD_SF),
     ],
     ids=[
-        "other-org", "no-org-configured", "billion-laughs", "xxe", "truncated", "empty", "not-utf8",
-        "undefined-entity", "no-org-in-body", "notification-without-id", "deeply-nested-unclosed",
+        "other-org", "no-org-configured", "billion-laughs", "xxe", "plain-doctype", "truncated", "empty", "not-utf8",
+        "undefined-entity", "no-org-in-body", "notification-without-id", "blank-id", "deeply-nested-unclosed",
     ],
 )  # fmt: skip
 def test_salesforce_refusals(body: bytes, config: dict[str, str], reason: str) -> None:

@@ -117,7 +117,10 @@ TWILIO_FORM = MultiValueForm(
         "MediaUrl": ["https://b.example/2", "https://a.example/1"],
     }
 )
-TWILIO_FORM_BODY = b"MessageSid=SM1&Body=caf%C3%A9+%26+co&MediaUrl=https%3A%2F%2Fb.example%2F2&MediaUrl=https%3A%2F%2Fa.example%2F1"
+TWILIO_FORM_BODY = (
+    b"MessageSid=SM1&Body=caf%C3%A9+%26+co"
+    b"&MediaUrl=https%3A%2F%2Fb.example%2F2&MediaUrl=https%3A%2F%2Fa.example%2F1"
+)
 
 
 @pytest.mark.parametrize(
@@ -138,6 +141,14 @@ def test_twilio_sdk_form_signature_with_multi_valued_params_port_and_algorithm(
         req(headers, TWILIO_FORM_BODY, called_url), {"secret": TWILIO_TOKEN}, NOW
     )
     assert verdict == Verdict(ok=True, event_id="idem-1")
+
+
+def test_twilio_repeated_identical_values_count_once_like_the_sdk() -> None:
+    form = MultiValueForm({"MediaUrl": ["https://a.example/1", "https://a.example/1"], "To": ["+1"]})
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature("https://h.example/s", form)
+    body = b"MediaUrl=https%3A%2F%2Fa.example%2F1&MediaUrl=https%3A%2F%2Fa.example%2F1&To=%2B1"
+    request = req({"X-Twilio-Signature": signature}, body, "https://h.example/s")
+    assert get_provider("twilio").verify(request, {"secret": TWILIO_TOKEN}, NOW).ok
 
 
 def test_twilio_wrong_algorithm_header_fails() -> None:

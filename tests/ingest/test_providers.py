@@ -6,7 +6,10 @@ Appendix, Appendix B). A mutated body, signature or timestamp must each fail on 
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import hashlib
+import hmac
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +45,10 @@ HUBSPOT_V1_BODY = (
 TWILIO_FORM = (
     b"CallSid=CA1234567890ABCDE&Caller=%2B12349013030&Digits=1234&From=%2B12349013030&To=%2B18005551212"
 )
+STRIPE_SIG = "t=1700000000,v1=8042376f6ca064adbe037642a718227dfd59047137eb49497a54c49eb0cfb724"
+GITHUB_SIG = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
+PADDLE_SIG = "ts=1700000000;h1=30fca59b0a1ac6fe4f56ab0bc8a0978e096e8fec99125d7d2344e3eec98e87e2"
+META_SIG = "sha256=e6ad1226d7dbb376b93779e72f6ea6cc56d514dbcb4b3fa023b679f8f0220325"
 TWILIO_JSON_URL = (
     "https://example.com/hook?bodySHA256=93a23971a914e5eacbf0a8d25154cda309c3c1c72fbb9914d47c60f3cb681588"
 )
@@ -105,7 +112,7 @@ GOLDEN = {
     "stripe": Golden(
         "stripe", {"secret": "whsec_test_secret"},
         req(
-            {"Stripe-Signature": "t=1700000000,v1=8042376f6ca064adbe037642a718227dfd59047137eb49497a54c49eb0cfb724"},
+            {"Stripe-Signature": STRIPE_SIG},
             b'{"id":"evt_test","object":"event"}',
         ),
         1700000000, "stripe-signature", ("stripe-signature", "t=1700000000", "t=1700000001"), "evt_test",
@@ -114,7 +121,7 @@ GOLDEN = {
         "github", {"secret": "It's a Secret to Everybody"},
         req(
             {
-                "X-Hub-Signature-256": "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17",
+                "X-Hub-Signature-256": GITHUB_SIG,
                 "X-GitHub-Delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958",
                 "X-GitHub-Event": "ping",
             },
@@ -153,7 +160,7 @@ GOLDEN = {
     ),
     "twilio-json": Golden(
         "twilio", {"secret": "12345"},
-        req({"X-Twilio-Signature": "65oxQLIbnnYQdqQ8T7cbH+Q+mD0="}, b'{"hello":"world"}', url=TWILIO_JSON_URL),
+        req({"X-Twilio-Signature": "65oxQLIbnnYQdqQ8T7cbH+Q+mD0="}, b'{"hello":"world"}', TWILIO_JSON_URL),
         0, "x-twilio-signature",
     ),
     "zoom": Golden(
@@ -171,7 +178,7 @@ GOLDEN = {
     "paddle": Golden(
         "paddle", {"secret": "pdl_ntfset_secret"},
         req(
-            {"Paddle-Signature": "ts=1700000000;h1=30fca59b0a1ac6fe4f56ab0bc8a0978e096e8fec99125d7d2344e3eec98e87e2"},
+            {"Paddle-Signature": PADDLE_SIG},
             b'{"event_id":"evt_01","event_type":"transaction.completed"}',
         ),
         1700000000, "paddle-signature", ("paddle-signature", "ts=1700000000", "ts=1700000001"),
@@ -197,7 +204,7 @@ GOLDEN = {
     "meta": Golden(
         "meta", {"secret": "meta_app_secret"},
         req(
-            {"X-Hub-Signature-256": "sha256=e6ad1226d7dbb376b93779e72f6ea6cc56d514dbcb4b3fa023b679f8f0220325"},
+            {"X-Hub-Signature-256": META_SIG},
             b'{"object":"whatsapp_business_account","entry":[]}',
         ),
         0, "x-hub-signature-256", None, None, "whatsapp_business_account",
@@ -356,7 +363,7 @@ def test_registry_is_read_only_and_complete() -> None:
 
 
 def test_unknown_source_type_raises_key_error_naming_known_types() -> None:
-    with pytest.raises(KeyError, match="unknown ingest source type 'mailgun'.*stripe"):
+    with pytest.raises(KeyError, match=r"unknown ingest source type 'mailgun'.*stripe"):
         get_provider("mailgun")
 
 
@@ -367,3 +374,85 @@ def test_request_headers_are_case_insensitive_and_frozen() -> None:
     assert request.header("empty") is None
     with pytest.raises(TypeError):
         request.headers["x"] = "y"  # type: ignore[index]
+
+
+# --- PagerDuty: no published vector, so a hand-computed HMAC ----------------------------------
+
+PD_BODY = b'{"event":{"id":"01DEN7ES8X7K9P1Q3Z2V4B5N6M","event_type":"incident.triggered"}}'
+PD_SIG = hmac.new(b"pd_secret", PD_BODY, hashlib.sha256).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("header", "ok"),
+    [
+        (f"v1={PD_SIG}", True),
+        (f"v1={'0' * 64},v1={PD_SIG}", True),
+        (f"v1={PD_SIG}, v1={'0' * 64}", True),
+        (f"v1={PD_SIG.upper()}", True),
+        (f"v2={PD_SIG}", False),
+        (f"v1={'0' * 64}", False),
+        (PD_SIG, False),
+    ],
+    ids=[
+        "single",
+        "rotation-new-last",
+        "rotation-with-space",
+        "upper-hex",
+        "other-version",
+        "wrong",
+        "no-version",
+    ],
+)
+def test_pagerduty_accepts_any_v1_entry(header: str, ok: bool) -> None:
+    verdict = get_provider("pagerduty").verify(
+        req({"X-PagerDuty-Signature": header}, PD_BODY), {"secret": "pd_secret"}, 0
+    )
+    assert verdict.ok is ok
+    if ok:
+        assert (verdict.event_id, verdict.event_type) == ("01DEN7ES8X7K9P1Q3Z2V4B5N6M", "incident.triggered")
+
+
+# --- HubSpot v3: no published vector, so a hand-computed HMAC ---------------------------------
+
+HS_BODY = b'[{"eventId":101,"subscriptionType":"contact.creation"},{"eventId":102,"subscriptionType":"deal.creation"}]'
+
+
+def hubspot_v3(method: str, url: str, signed_uri: str, timestamp_ms: str) -> InboundRequest:
+    signed = method.encode() + signed_uri.encode() + HS_BODY + timestamp_ms.encode()
+    signature = base64.b64encode(hmac.new(HUBSPOT_SECRET.encode(), signed, hashlib.sha256).digest()).decode()
+    headers = {"X-HubSpot-Signature-v3": signature, "X-HubSpot-Request-Timestamp": timestamp_ms}
+    return InboundRequest(method, url, headers, HS_BODY)
+
+
+def test_hubspot_v3_signs_the_decoded_uri_and_reports_every_event() -> None:
+    url = "https://hooks.example.com/hs?state=a%3Ab%2Fc%20d"
+    request = hubspot_v3("POST", url, "https://hooks.example.com/hs?state=a:b/c%20d", "1700000000123")
+    verdict = get_provider("hubspot").verify(request, {"secret": HUBSPOT_SECRET}, 1700000000)
+    assert verdict == Verdict(ok=True, event_id="101,102", event_type="contact.creation,deal.creation")
+
+
+def test_hubspot_v3_signed_over_the_raw_uri_fails() -> None:
+    url = "https://hooks.example.com/hs?state=a%3Ab"
+    request = hubspot_v3("POST", url, url, "1700000000123")
+    assert get_provider("hubspot").verify(request, {"secret": HUBSPOT_SECRET}, 1700000000) == Verdict(
+        ok=False, reason="v3 signature does not match"
+    )
+
+
+def test_hubspot_invalid_v3_does_not_fall_back_to_a_valid_v1() -> None:
+    v1 = GOLDEN["hubspot-v1"].request
+    headers = {**v1.headers, "X-HubSpot-Signature-v3": "AAAA", "X-HubSpot-Request-Timestamp": "0"}
+    verdict = get_provider("hubspot").verify(
+        dataclasses.replace(v1, headers=headers), {"secret": HUBSPOT_SECRET}, 0
+    )
+    assert not verdict.ok
+
+
+def test_hubspot_missing_version_header_means_v1() -> None:
+    v1 = GOLDEN["hubspot-v1"].request
+    headers = {"X-HubSpot-Signature": v1.headers["x-hubspot-signature"]}
+    assert (
+        get_provider("hubspot")
+        .verify(dataclasses.replace(v1, headers=headers), {"secret": HUBSPOT_SECRET}, 0)
+        .ok
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
@@ -72,7 +72,7 @@ class Verdict:
     reason: str = ""
     event_id: str | None = None
     event_type: str | None = None
-    challenge: Challenge | None = field(default=None)
+    challenge: Challenge | None = None
 
 
 class Provider(Protocol):

@@ -45,6 +45,7 @@ class OutboundMessage:
     organization_ids: list[str] = field(default_factory=list)
     notification_ids: list[str] = field(default_factory=list)
     object_types: list[str] = field(default_factory=list)
+    notification_count: int = 0
 
 
 def parse_outbound_message(body: bytes) -> OutboundMessage | None:
@@ -69,6 +70,8 @@ def parse_outbound_message(body: bytes) -> OutboundMessage | None:
             message.organization_ids.append("".join(pieces).strip())
         elif local == "Id" and parent == "Notification":
             message.notification_ids.append("".join(pieces).strip())
+        elif local == "Notification" and parent == "notifications":
+            message.notification_count += 1
 
     def text(data: str) -> None:
         if stack:
@@ -100,7 +103,8 @@ def verify(request: InboundRequest, config: Mapping[str, Any], now: float) -> Ve
         return reject("message must carry exactly one OrganizationId")
     if not hmac.compare_digest(utf8(message.organization_ids[0]), utf8(expected)):
         return reject("OrganizationId does not match")
-    if not message.notification_ids or not all(message.notification_ids):
-        return reject("message has no Notification Id")
+    ids = message.notification_ids
+    if not ids or len(ids) != message.notification_count or not all(ids):
+        return reject("every Notification must carry one Id")
     event_type = ",".join(dict.fromkeys(message.object_types)) or None
-    return Verdict(ok=True, event_id=",".join(message.notification_ids), event_type=event_type)
+    return Verdict(ok=True, event_id=",".join(ids), event_type=event_type)
