@@ -225,8 +225,8 @@ def load_settings(
         section = data.get("hookwire", data)
         declared = {s.name for s in SETTINGS}
         for key, raw in section.items():
-            if isinstance(raw, dict):
-                continue  # nested tables belong to other features (automations, ...)
+            if isinstance(raw, dict | list):
+                continue  # tables and arrays of tables belong to other features (automations, ...)
             name = key.replace("-", "_")
             if name not in declared:
                 raise ConfigError(f"unknown setting {key!r} in {config_file}")

@@ -278,7 +278,8 @@ NO_ID = "every Notification must carry one Id"
         (b"<x>" * 50_000, SF_CONFIG, BAD_SF),
     ],
     ids=[
-        "other-org", "no-org-configured", "billion-laughs", "xxe", "plain-doctype", "truncated", "empty", "not-utf8",
+        "other-org", "no-org-configured", "billion-laughs", "xxe", "plain-doctype", "truncated", "empty",
+        "not-utf8",
         "undefined-entity", "no-org-in-body", "notification-without-id", "blank-id", "deeply-nested-unclosed",
     ],
 )  # fmt: skip

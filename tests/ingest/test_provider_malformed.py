@@ -180,3 +180,22 @@ def test_hostile_input_never_raises_and_never_verifies(type_: str, method: str) 
                 verdict = provider.verify(request, EVERY_CONFIG, NOW)
                 assert isinstance(verdict, Verdict)
                 assert not verdict.ok
+
+
+def test_challenges_carrying_lone_surrogates_do_not_raise() -> None:
+    """JSON `\\udcff` escapes and surrogate-escaped URLs reach the challenge text unchanged."""
+    graph = get_provider("msgraph").verify(
+        req({}, url="https://h.example/g?validationToken=a\udcffb"), {}, NOW
+    )
+    assert graph.challenge is not None and graph.challenge.body == b"a\xed\xb3\xbfb"
+    body = b'{"challenge":"\\udcff","subscription":{"type":"t"}}'
+    stamp = "2023-11-14T22:13:20Z"
+    headers = {
+        "Twitch-Eventsub-Message-Id": "m",
+        "Twitch-Eventsub-Message-Timestamp": stamp,
+        "Twitch-Eventsub-Message-Signature": "sha256="
+        + hmac.new(b"s", b"m" + stamp.encode() + body, hashlib.sha256).hexdigest(),
+        "Twitch-Eventsub-Message-Type": "webhook_callback_verification",
+    }
+    twitch = get_provider("twitch").verify(req(headers, body), {"secret": "s"}, NOW)
+    assert twitch.ok and twitch.challenge is not None

@@ -414,7 +414,10 @@ def test_pagerduty_accepts_any_v1_entry(header: str, ok: bool) -> None:
 
 # --- HubSpot v3: no published vector, so a hand-computed HMAC ---------------------------------
 
-HS_BODY = b'[{"eventId":101,"subscriptionType":"contact.creation"},{"eventId":102,"subscriptionType":"deal.creation"}]'
+HS_BODY = (
+    b'[{"eventId":101,"subscriptionType":"contact.creation"},'
+    b'{"eventId":102,"subscriptionType":"deal.creation"}]'
+)
 
 
 def hubspot_v3(method: str, url: str, signed_uri: str, timestamp_ms: str) -> InboundRequest:

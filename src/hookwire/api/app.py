@@ -1,13 +1,24 @@
-"""The ASGI application: every router, the error mapping and the body size limit."""
+"""The ASGI application: every router, the error mapping and the request guards."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
 from hookwire import __version__
-from hookwire.api import applications, attempts, endpoints, event_types, health, messages
-from hookwire.api.errors import install_error_handlers
+from hookwire.api import (
+    applications,
+    attempts,
+    endpoints,
+    event_types,
+    health,
+    inbound,
+    ingest_extras,
+    ingest_sources,
+    messages,
+)
+from hookwire.api.errors import CatchUnexpected, install_error_handlers
 from hookwire.api.limits import BodySizeLimit
+from hookwire.api.nul_guard import RejectNulInUrl
 from hookwire.runtime import Runtime
 
 
@@ -20,7 +31,12 @@ def create_app(rt: Runtime) -> FastAPI:
     )
     app.state.rt = rt
     install_error_handlers(app)
-    for module in (health, applications, event_types, endpoints, messages, attempts):
+    outbound = (health, applications, event_types, endpoints, messages, attempts)
+    for module in (*outbound, ingest_sources, ingest_extras, inbound):
         app.include_router(module.router)
+    # The last one added runs first: CatchUnexpected wraps everything, so even a bug in a guard
+    # is answered with JSON.
+    app.add_middleware(RejectNulInUrl)
     app.add_middleware(BodySizeLimit, max_bytes=rt.settings.max_payload_bytes)
+    app.add_middleware(CatchUnexpected)
     return app

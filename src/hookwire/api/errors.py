@@ -3,6 +3,10 @@
 Validation problems are 422 with a list of `{loc, msg, type}`; a body that is not
 JSON at all is 400; anything unexpected is logged and answered with a 500 JSON body
 that carries no traceback.
+
+Unexpected errors are caught by `CatchUnexpected`, not by an `Exception` handler:
+Starlette re-raises after running such a handler, and uvicorn then drops the
+keep-alive connection, so the client's next request on it would fail too.
 """
 
 from __future__ import annotations
@@ -10,10 +14,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hookwire.api.responses import json_response
 from hookwire.errors import ApiError
@@ -67,13 +73,38 @@ async def _http_error(_: Request, exc: Exception) -> Response:
     return json_response(error_body(code, exc.detail), exc.status_code)
 
 
-async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return json_response(error_body("internal_error", "internal server error; see the server log"), 500)
+class CatchUnexpected:
+    """Pure ASGI middleware: a bug becomes a logged 500 JSON answer, and the connection stays usable."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if started:  # nothing sensible can follow a half-sent response
+                raise
+            body = orjson.dumps(error_body("internal_error", "internal server error; see the server log"))
+            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+            await send({"type": "http.response.start", "status": 500, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """Map ApiError, validation and HTTP errors to JSON (add CatchUnexpected as the outer middleware)."""
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)

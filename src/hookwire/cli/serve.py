@@ -11,6 +11,7 @@ import uvicorn
 from hookwire.api.app import create_app
 from hookwire.cli.runtime import Opened, open_runtime, open_sender
 from hookwire.delivery.worker import DeliveryWorker
+from hookwire.ingest.router import IngestRouter
 from hookwire.settings import Settings
 
 
@@ -43,6 +44,8 @@ async def run_server(settings: Settings) -> None:
     session, sender = open_sender(rt.settings)
     worker = DeliveryWorker(rt, sender) if settings.workers else None
     worker_task = asyncio.create_task(worker.run()) if worker else None
+    router = IngestRouter(rt)
+    router_task = asyncio.create_task(router.run())
     config = uvicorn.Config(
         create_app(rt),
         host=settings.host,
@@ -57,6 +60,8 @@ async def run_server(settings: Settings) -> None:
     try:
         await server.serve()
     finally:
+        router.stop()
+        await router_task
         if worker and worker_task:
             worker.stop()
             with contextlib.suppress(asyncio.CancelledError):

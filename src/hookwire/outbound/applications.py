@@ -9,6 +9,7 @@ import orjson
 from hookwire.clock import now_ms, to_datetime
 from hookwire.errors import Conflict, NotFound
 from hookwire.ids import new_id
+from hookwire.outbound.keys import check_new_key
 from hookwire.outbound.models import ApplicationIn, ApplicationOut, ApplicationPatch, ListResponse
 from hookwire.outbound.pagination import HIGHEST_KEY, check_limit, page
 from hookwire.runtime import Runtime
@@ -70,13 +71,15 @@ async def create_app(
         return app_out(await _insert(tx, data)), True
 
 
-async def get_or_create_in_tx(tx: Executor, data: ApplicationIn) -> Row:
-    """The application named by data.uid, created when missing (used by message creation)."""
-    if data.uid is not None:
-        existing = await find_app(tx, data.uid)
-        if existing is not None:
-            return existing
-    return await _insert(tx, data)
+async def get_or_create_in_tx(tx: Executor, key: str, data: ApplicationIn) -> Row:
+    """The application with id or uid `key`; when missing, created from `data` with `key` as uid.
+
+    Used by message creation (`MessageIn.application`), inside its transaction.
+    """
+    existing = await find_app(tx, key)
+    if existing is not None:
+        return existing
+    return await _insert(tx, data.model_copy(update={"uid": check_new_key(key, "app_id")}))
 
 
 async def get_app(rt: Runtime, key: str) -> ApplicationOut:
@@ -113,15 +116,19 @@ async def _update(tx: Executor, row: Row, changes: dict[str, Any]) -> Applicatio
 
 
 async def upsert_app(rt: Runtime, key: str, data: ApplicationIn) -> tuple[ApplicationOut, bool]:
-    """PUT: replace the application, or create it with `key` as its uid when missing."""
+    """PUT: replace the application, or create it with `key` as its uid when missing.
+
+    A body without a uid keeps the current one: the application stays reachable by the
+    key it was just addressed with.
+    """
     async with rt.db.transaction() as tx:
         row = await find_app(tx, key)
         if row is None:
             if data.uid is None:
-                data = data.model_copy(update={"uid": key})
+                data = data.model_copy(update={"uid": check_new_key(key, "app_id")})
             return app_out(await _insert(tx, data)), True
         changes = {
-            "uid": data.uid,
+            "uid": data.uid if data.uid is not None else row["uid"],
             "name": data.name,
             "throttle_rate": data.throttle_rate,
             "metadata": orjson.dumps(data.metadata or {}).decode(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +14,7 @@ from hookwire.delivery.ssrf import check_url_syntax
 from hookwire.errors import Conflict, NotFound, ValidationFailed
 from hookwire.ids import new_id
 from hookwire.outbound.applications import require_app
+from hookwire.outbound.keys import check_new_key
 from hookwire.outbound.models import (
     BackgroundTaskOut,
     EndpointHeadersOut,
@@ -22,6 +24,7 @@ from hookwire.outbound.models import (
     EndpointStats,
     ListResponse,
 )
+from hookwire.outbound.routing import endpoint_matches
 from hookwire.outbound.pagination import HIGHEST_KEY, check_limit, page
 from hookwire.runtime import Runtime
 from hookwire.secretbox import SecretBox
@@ -34,6 +37,7 @@ _RESERVED_HEADERS = frozenset(
     {"content-type", "content-length", "host", "user-agent", "connection", "transfer-encoding"}
 )
 _RESERVED_PREFIXES = ("webhook-", "svix-")
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an RFC 9110 token
 _SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
 
 
@@ -65,20 +69,24 @@ def check_endpoint_url(url: str, loc: str = "url") -> None:
 
 
 def check_headers(headers: dict[str, str]) -> dict[str, str]:
-    """Custom headers, validated: no reserved names, no line breaks in names or values."""
+    """Custom headers, validated: HTTP token names, no reserved or repeated names, no line breaks."""
+    seen: set[str] = set()
     for name, value in headers.items():
         lower = name.lower()
         if lower in _RESERVED_HEADERS or lower.startswith(_RESERVED_PREFIXES):
             raise ValidationFailed.field(["headers", name], f"header {name!r} is set by hookwire itself")
-        if not name or any(c in name for c in " :\r\n\t") or "\r" in value or "\n" in value:
+        if not _HEADER_NAME.fullmatch(name) or any(c in value for c in "\r\n\x00"):
             raise ValidationFailed.field(["headers", name], f"header {name!r} has an invalid name or value")
+        if lower in seen:
+            raise ValidationFailed.field(["headers", name], f"header {name!r} is given twice")
+        seen.add(lower)
     return headers
 
 
-def _check_secret(secret: str) -> None:
+def _check_secret(secret: str, field: str = "secret") -> None:
     if not is_valid_secret(secret):
         raise ValidationFailed.field(
-            ["secret"], "secret must be whsec_ followed by base64 of 24 to 64 bytes (32-100 characters)"
+            [field], "secret must be whsec_ followed by base64 of 24 to 64 bytes (32-100 characters)"
         )
 
 
@@ -107,39 +115,47 @@ async def require_endpoint(db: Executor, app_key: str, key: str) -> tuple[Row, R
     return app, row
 
 
-async def create_endpoint(rt: Runtime, app_key: str, data: EndpointIn) -> EndpointOut:
+def _check_new(data: EndpointIn) -> None:
+    """What can be checked before the transaction: URL, headers and a given secret."""
     check_endpoint_url(data.url)
-    headers = check_headers(data.headers or {})
+    check_headers(data.headers or {})
+    if data.secret is not None:
+        _check_secret(data.secret)
+
+
+async def _insert(rt: Runtime, tx: Executor, app: Row, data: EndpointIn) -> EndpointOut:
+    if data.uid is not None and await find_endpoint(tx, app["id"], data.uid) is not None:
+        raise Conflict(f"an endpoint with uid {data.uid!r} already exists")
+    event_types = await _check_event_types(tx, data.event_types)
+    endpoint_id = new_id("ep")
+    now = now_ms()
+    await tx.execute(
+        "insert_endpoint",
+        id=endpoint_id,
+        app_id=app["id"],
+        uid=data.uid,
+        url=data.url,
+        description=data.description,
+        throttle_rate=data.throttle_rate,
+        disabled=int(data.disabled),
+        event_types=orjson.dumps(event_types).decode() if event_types else None,
+        channels=orjson.dumps(data.channels).decode() if data.channels else None,
+        metadata=orjson.dumps(data.metadata or {}).decode(),
+        headers=rt.box.seal(orjson.dumps(data.headers or {}).decode()),
+        now=now,
+    )
     secret = data.secret or generate_secret()
-    _check_secret(secret)
+    await tx.execute("insert_endpoint_secret", endpoint_id=endpoint_id, secret=rt.box.seal(secret), now=now)
+    row = await find_endpoint(tx, app["id"], endpoint_id)
+    assert row is not None
+    return endpoint_out(row)
+
+
+async def create_endpoint(rt: Runtime, app_key: str, data: EndpointIn) -> EndpointOut:
+    _check_new(data)
     async with rt.db.transaction() as tx:
         app = await require_app(tx, app_key)
-        if data.uid is not None and await find_endpoint(tx, app["id"], data.uid) is not None:
-            raise Conflict(f"an endpoint with uid {data.uid!r} already exists")
-        event_types = await _check_event_types(tx, data.event_types)
-        endpoint_id = new_id("ep")
-        now = now_ms()
-        await tx.execute(
-            "insert_endpoint",
-            id=endpoint_id,
-            app_id=app["id"],
-            uid=data.uid,
-            url=data.url,
-            description=data.description,
-            throttle_rate=data.throttle_rate,
-            disabled=int(data.disabled),
-            event_types=orjson.dumps(event_types).decode() if event_types else None,
-            channels=orjson.dumps(data.channels).decode() if data.channels else None,
-            metadata=orjson.dumps(data.metadata or {}).decode(),
-            headers=rt.box.seal(orjson.dumps(headers).decode()),
-            now=now,
-        )
-        await tx.execute(
-            "insert_endpoint_secret", endpoint_id=endpoint_id, secret=rt.box.seal(secret), now=now
-        )
-        row = await find_endpoint(tx, app["id"], endpoint_id)
-        assert row is not None
-        return endpoint_out(row)
+        return await _insert(rt, tx, app, data)
 
 
 async def get_endpoint(rt: Runtime, app_key: str, key: str) -> EndpointOut:
@@ -202,21 +218,26 @@ async def _update(rt: Runtime, tx: Executor, row: Row, changes: dict[str, Any]) 
 
 
 async def upsert_endpoint(rt: Runtime, app_key: str, key: str, data: EndpointIn) -> tuple[EndpointOut, bool]:
+    """PUT: replace the endpoint, or create it with `key` as its uid when missing.
+
+    A body without a uid keeps the current one (the endpoint stays reachable by `key`);
+    a body without headers or a secret keeps those, as Svix's EndpointUpsertIn has neither.
+    """
+    _check_new(data)
     async with rt.db.transaction() as tx:
         app = await require_app(tx, app_key)
         row = await find_endpoint(tx, app["id"], key)
-    if row is None:
+        if row is None:
+            if data.uid is None:
+                data = data.model_copy(update={"uid": check_new_key(key, "endpoint_id")})
+            return await _insert(rt, tx, app, data), True
+        changes = data.model_dump(exclude={"headers", "version", "secret"})
         if data.uid is None:
-            data = data.model_copy(update={"uid": key})
-        return await create_endpoint(rt, app_key, data), True
-    changes = data.model_dump(exclude={"headers", "version"})
-    if data.secret is None:
-        changes.pop("secret")
-    else:
-        _check_secret(data.secret)
-    if data.headers is not None:
-        changes["headers"] = rt.box.seal(orjson.dumps(check_headers(data.headers)).decode())
-    async with rt.db.transaction() as tx:
+            changes["uid"] = row["uid"]
+        if data.secret is not None:
+            changes["secret"] = data.secret
+        if data.headers is not None:
+            changes["headers"] = rt.box.seal(orjson.dumps(data.headers).decode())
         return await _update(rt, tx, row, changes), False
 
 
@@ -260,7 +281,7 @@ async def rotate_secret(
 ) -> str:
     """Make a new current secret (returned); the old one keeps signing until the grace period ends."""
     secret = new_secret or generate_secret()
-    _check_secret(secret)
+    _check_secret(secret, "key")
     grace = DEFAULT_GRACE_SECONDS if grace_period_seconds is None else grace_period_seconds
     async with rt.db.transaction() as tx:
         _, row = await require_endpoint(tx, app_key, key)
@@ -294,14 +315,19 @@ async def set_headers(
     merge: bool,
     delete: list[str] | None = None,
 ) -> None:
+    """PUT replaces the custom headers; PATCH (merge) adds or replaces some and deletes others.
+
+    Header names are case-insensitive: `x-a` replaces or deletes a stored `X-A`.
+    """
     check_headers(headers)
     async with rt.db.transaction() as tx:
         _, row = await require_endpoint(tx, app_key, key)
         current = open_headers(rt.box, row["headers"]) if merge else {}
-        current.update(headers)
-        for name in delete or ():
-            current.pop(name, None)
-        sealed = rt.box.seal(orjson.dumps(current).decode())
+        deleted = {name.lower() for name in delete or ()}
+        replaced = {name.lower() for name in headers} | deleted
+        kept = {name: value for name, value in current.items() if name.lower() not in replaced}
+        kept.update((name, value) for name, value in headers.items() if name.lower() not in deleted)
+        sealed = rt.box.seal(orjson.dumps(kept).decode())
         await _update(rt, tx, row, {"headers": sealed})
 
 
@@ -354,19 +380,28 @@ async def recover(
 async def replay_missing(
     rt: Runtime, app_key: str, key: str, *, since: datetime, until: datetime | None
 ) -> BackgroundTaskOut:
-    """Queue messages from the period that this endpoint never had a delivery for."""
+    """Queue the messages of the period that this endpoint would receive but never had a delivery for."""
     async with rt.db.transaction() as tx:
         _, row = await require_endpoint(tx, app_key, key)
         types = _json_list(row["event_types"])
-        await tx.execute(
-            "replay_missing_deliveries",
+        channels = _json_list(row["channels"])
+        candidates = await tx.fetch(
+            "list_undelivered_messages",
             endpoint_id=row["id"],
             app_id=row["app_id"],
             since=to_ms(since),
             until=to_ms(until) if until else 2**62,
             all_types=0 if types else 1,
             event_types=types or [],
-            now=now_ms(),
+        )
+        now = now_ms()
+        await tx.executemany(
+            "requeue_delivery",
+            [
+                {"msg_id": m["id"], "endpoint_id": row["id"], "app_id": row["app_id"], "now": now}
+                for m in candidates
+                if endpoint_matches(types, channels, m["event_type"], _json_list(m["channels"]))
+            ],
         )
         await tx.notify_deliveries()
     return _finished_task("endpoint.replay")

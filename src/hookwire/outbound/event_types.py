@@ -8,6 +8,7 @@ import orjson
 
 from hookwire.clock import now_ms, to_datetime
 from hookwire.errors import Conflict, NotFound
+from hookwire.outbound.keys import check_new_key
 from hookwire.outbound.models import EventTypeIn, EventTypeOut, EventTypePatch, ListResponse
 from hookwire.outbound.pagination import HIGHEST_KEY, check_limit, page
 from hookwire.runtime import Runtime
@@ -88,8 +89,8 @@ async def upsert_event_type(
     async with rt.db.transaction() as tx:
         row = await tx.fetchrow("get_event_type", name=name)
         if row is None:
-            values = data.model_dump()
-            await tx.execute("insert_event_type", name=name, now=now_ms(), **_columns(values))
+            check_new_key(name, "event_type_name")
+            await tx.execute("insert_event_type", name=name, now=now_ms(), **_columns(data.model_dump()))
             return event_type_out(await _require(tx, name)), True
         await tx.execute("update_event_type", name=name, now=now_ms(), **_columns(data.model_dump()))
         return event_type_out(await _require(tx, name)), False

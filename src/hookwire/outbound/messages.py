@@ -68,7 +68,7 @@ async def create_message(
     now = now_ms()
     async with rt.db.transaction() as tx:
         if data.application is not None:
-            app = await get_or_create_in_tx(tx, data.application.model_copy(update={"uid": app_key}))
+            app = await get_or_create_in_tx(tx, app_key, data.application)
         else:
             app = await require_app(tx, app_key)
         app_id = app["id"]

@@ -2,24 +2,56 @@
 
 camelCase on the wire, snake_case in Python; unknown fields are ignored like Svix
 does. Older field names (`filterTypes`, `rateLimit`) are accepted as aliases.
+
+Patch models follow Svix's rules for `null`: a nullable field (`uid`, `throttleRate`,
+`eventTypes`, `channels`, `schemas`, ...) is cleared by null; a field that cannot be
+empty (`name`, `url`, `description`, `disabled`, `metadata`, ...) is typed without
+`| None` but defaults to None, so leaving it out means "unchanged" and an explicit
+null is a 422 instead of a broken row.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import IntEnum
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
-_UID = r"^[a-zA-Z0-9\-_.]+$"
-_EVENT_TYPE_NAME = r"^[a-zA-Z0-9\-_.]+$"
-_CHANNEL = r"^[a-zA-Z0-9\-_.:]+$"
+UID_PATTERN = r"^[a-zA-Z0-9\-_.]+$"  # uids, event IDs and event type names
+_UID = UID_PATTERN
+_EVENT_TYPE_NAME = UID_PATTERN
+_CHANNEL = re.compile(r"[a-zA-Z0-9\-_.:]+")
+EventTypeName = Annotated[str, Field(min_length=1, max_length=256, pattern=_EVENT_TYPE_NAME)]
+MAX_THROTTLE_RATE = 65535  # Svix stores the rate as an unsigned 16-bit number
 
 
 class Model(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        """PostgreSQL text cannot hold NUL; refuse it on both databases alike (JSON-encoded
+        fields such as the payload or metadata keep it escaped, so only plain strings matter)."""
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain a NUL character")
+        return value
+
+
+def _throttle_rate() -> Any:
+    return Field(
+        default=None,
+        ge=0,
+        le=MAX_THROTTLE_RATE,
+        validation_alias=AliasChoices("throttleRate", "rateLimit", "throttle_rate"),
+    )
+
+
+def _event_types() -> Any:
+    return Field(default=None, validation_alias=AliasChoices("eventTypes", "filterTypes", "event_types"))
 
 
 class MessageStatus(IntEnum):
@@ -45,20 +77,16 @@ class ListResponse(Model):
 
 class ApplicationIn(Model):
     name: str = Field(min_length=1, max_length=256)
-    throttle_rate: int | None = Field(
-        default=None, ge=0, validation_alias=AliasChoices("throttleRate", "rateLimit", "throttle_rate")
-    )
+    throttle_rate: int | None = _throttle_rate()
     uid: str | None = Field(default=None, min_length=1, max_length=256, pattern=_UID)
     metadata: dict[str, str] | None = None
 
 
 class ApplicationPatch(Model):
-    name: str | None = Field(default=None, min_length=1, max_length=256)
-    throttle_rate: int | None = Field(
-        default=None, ge=0, validation_alias=AliasChoices("throttleRate", "rateLimit", "throttle_rate")
-    )
+    name: str = Field(default=None, min_length=1, max_length=256)
+    throttle_rate: int | None = _throttle_rate()
     uid: str | None = Field(default=None, min_length=1, max_length=256, pattern=_UID)
-    metadata: dict[str, str] | None = None
+    metadata: dict[str, str] = Field(default=None)
 
 
 class ApplicationOut(Model):
@@ -85,9 +113,9 @@ class EventTypeIn(Model):
 
 
 class EventTypePatch(Model):
-    description: str | None = None
-    archived: bool | None = None
-    deprecated: bool | None = None
+    description: str = Field(default=None)
+    archived: bool = Field(default=None)
+    deprecated: bool = Field(default=None)
     schemas: dict[str, Any] | None = None
     group_name: str | None = None
     feature_flags: list[str] | None = None
@@ -111,14 +139,10 @@ class EventTypeOut(Model):
 class EndpointIn(Model):
     url: str = Field(min_length=1, max_length=65536)
     description: str = ""
-    throttle_rate: int | None = Field(
-        default=None, ge=0, validation_alias=AliasChoices("throttleRate", "rateLimit", "throttle_rate")
-    )
+    throttle_rate: int | None = _throttle_rate()
     uid: str | None = Field(default=None, min_length=1, max_length=256, pattern=_UID)
     disabled: bool = False
-    event_types: list[str] | None = Field(
-        default=None, validation_alias=AliasChoices("eventTypes", "filterTypes", "event_types")
-    )
+    event_types: list[EventTypeName] | None = _event_types()
     channels: list[str] | None = None
     secret: str | None = None
     metadata: dict[str, str] | None = None
@@ -132,18 +156,14 @@ class EndpointIn(Model):
 
 
 class EndpointPatch(Model):
-    url: str | None = Field(default=None, min_length=1, max_length=65536)
-    description: str | None = None
-    throttle_rate: int | None = Field(
-        default=None, ge=0, validation_alias=AliasChoices("throttleRate", "rateLimit", "throttle_rate")
-    )
+    url: str = Field(default=None, min_length=1, max_length=65536)
+    description: str = Field(default=None)
+    throttle_rate: int | None = _throttle_rate()
     uid: str | None = Field(default=None, min_length=1, max_length=256, pattern=_UID)
-    disabled: bool | None = None
-    event_types: list[str] | None = Field(
-        default=None, validation_alias=AliasChoices("eventTypes", "filterTypes", "event_types")
-    )
+    disabled: bool = Field(default=None)
+    event_types: list[EventTypeName] | None = _event_types()
     channels: list[str] | None = None
-    metadata: dict[str, str] | None = None
+    metadata: dict[str, str] = Field(default=None)
     secret: str | None = None
 
     @field_validator("channels")
@@ -157,10 +177,8 @@ def _check_channels(value: list[str] | None) -> list[str] | None:
         return None
     if len(value) > 10:
         raise ValueError("at most 10 channels")
-    import re
-
     for channel in value:
-        if not re.match(_CHANNEL, channel) or len(channel) > 128:
+        if not _CHANNEL.fullmatch(channel) or len(channel) > 128:
             raise ValueError(f"invalid channel {channel!r}")
     return value
 

@@ -1,4 +1,4 @@
-"""Named SQL: every query hookwire runs lives in `queries.sql` as a `-- name: x --` block.
+"""Named SQL: every query hookwire runs lives in `queries*.sql` as a `-- name: x --` block.
 
 Queries are written once, in portable SQL with `:param` placeholders. A block named
 `-- name: x [postgres] --` or `[sqlite]` overrides `x` for one dialect where the two
@@ -44,8 +44,12 @@ def _render(name: str, sql: str, dialect: str) -> Query:
 
 
 def load_queries(dialect: str) -> dict[str, Query]:
-    """All named queries from queries.sql, rendered for `dialect`."""
-    text = resources.files("hookwire.store").joinpath("queries.sql").read_text()
+    """All named queries from queries.sql and queries_*.sql (one file per domain), for `dialect`."""
+    package = resources.files("hookwire.store")
+    files = sorted(
+        entry.name for entry in package.iterdir() if entry.name.startswith("queries") and entry.name.endswith(".sql")
+    )
+    text = "\n".join(package.joinpath(name).read_text() for name in files)
     matches = list(_BLOCK.finditer(text))
     generic: dict[str, str] = {}
     override: dict[str, str] = {}

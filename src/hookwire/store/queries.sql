@@ -230,14 +230,15 @@ ON CONFLICT (msg_id, endpoint_id) DO UPDATE SET status = 1, next_attempt_at = :n
 UPDATE deliveries SET status = 1, next_attempt_at = :now, manual = 1, updated_at = :now
 WHERE endpoint_id = :endpoint_id AND status = 2 AND created_at >= :since AND created_at < :until;
 
--- name: replay_missing_deliveries --
-INSERT INTO deliveries (msg_id, endpoint_id, app_id, status, attempts, next_attempt_at, manual,
-    created_at, updated_at)
-SELECT m.id, :endpoint_id, m.app_id, 1, 0, :now, 1, :now, :now FROM messages m
+-- Messages of the period that an endpoint has no delivery for (replay-missing); the caller
+-- applies the routing rules (event types and channels) before queueing them.
+-- name: list_undelivered_messages --
+SELECT m.id, m.event_type, m.channels FROM messages m
 WHERE m.app_id = :app_id AND m.created_at >= :since AND m.created_at < :until
     AND m.payload IS NOT NULL
     AND (:all_types = 1 OR m.event_type = ANY(:event_types))
-    AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.msg_id = m.id AND d.endpoint_id = :endpoint_id);
+    AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.msg_id = m.id AND d.endpoint_id = :endpoint_id)
+ORDER BY m.id;
 
 -- name: delivery_counts --
 SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status;

@@ -55,7 +55,7 @@ class Challenge:
 
     @classmethod
     def text(cls, text: str) -> Challenge:
-        return cls(status=200, content_type=TEXT_PLAIN, body=text.encode("utf-8"))
+        return cls(status=200, content_type=TEXT_PLAIN, body=utf8(text))
 
     @classmethod
     def json(cls, document: Mapping[str, str]) -> Challenge:

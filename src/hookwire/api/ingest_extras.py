@@ -1,0 +1,54 @@
+"""/api/v1/ingest: hookwire's additions to ingest — captured requests and application routes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from starlette.responses import Response
+
+from hookwire.api.deps import require_admin
+from hookwire.api.responses import json_response, no_content
+from hookwire.ingest import destinations, requests
+from hookwire.ingest.models import AppRouteIn, AppRouteOut, InboundRequestOut
+from hookwire.outbound.models import ListResponse
+from hookwire.runtime import Runtime
+
+router = APIRouter(prefix="/api/v1/ingest/source/{source_id}", tags=["Ingest (hookwire)"])
+
+
+@router.get("/request", response_model=ListResponse)
+async def list_requests(
+    source_id: str,
+    rt: Runtime = Depends(require_admin),
+    limit: int | None = None,
+    iterator: str | None = None,
+    status: str | None = None,
+) -> Response:
+    """Every request the source captured, newest first (the request bin)."""
+    return json_response(
+        await requests.list_requests(rt, source_id, limit=limit, iterator=iterator, status=status)
+    )
+
+
+@router.get("/request/{request_id}", response_model=InboundRequestOut)
+async def get_request(source_id: str, request_id: str, rt: Runtime = Depends(require_admin)) -> Response:
+    return json_response(await requests.get_request(rt, source_id, request_id))
+
+
+@router.get("/app-route", response_model=list[AppRouteOut])
+async def list_app_routes(source_id: str, rt: Runtime = Depends(require_admin)) -> Response:
+    routes = await destinations.list_app_routes(rt, source_id)
+    return json_response([r.model_dump(by_alias=True, mode="json") for r in routes])
+
+
+@router.post("/app-route", response_model=AppRouteOut, status_code=201)
+async def create_app_route(
+    source_id: str, data: AppRouteIn, rt: Runtime = Depends(require_admin)
+) -> Response:
+    """Turn the source's accepted events into messages of an outbound application."""
+    return json_response(await destinations.create_app_route(rt, source_id, data), 201)
+
+
+@router.delete("/app-route/{route_id}", status_code=204)
+async def delete_app_route(source_id: str, route_id: str, rt: Runtime = Depends(require_admin)) -> Response:
+    await destinations.delete_app_route(rt, source_id, route_id)
+    return no_content()

@@ -1,0 +1,144 @@
+"""/ingest/api/v1/source: Svix Ingest's sources and their endpoints."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from starlette.responses import Response
+
+from hookwire.api.deps import require_admin
+from hookwire.api.params import Order
+from hookwire.api.responses import json_response, no_content
+from hookwire.ingest import destinations, sources
+from hookwire.ingest.models import (
+    IngestEndpointIn,
+    IngestEndpointOut,
+    IngestSourceIn,
+    IngestSourceOut,
+    RotateTokenOut,
+)
+from hookwire.outbound import endpoints
+from hookwire.outbound.models import (
+    EndpointHeadersIn,
+    EndpointHeadersOut,
+    EndpointSecretOut,
+    EndpointSecretRotateIn,
+    ListResponse,
+)
+from hookwire.runtime import Runtime
+
+router = APIRouter(prefix="/ingest/api/v1/source", tags=["Ingest Source"])
+
+
+@router.get("", response_model=ListResponse)
+async def list_sources(
+    rt: Runtime = Depends(require_admin),
+    limit: int | None = None,
+    iterator: str | None = None,
+    order: Order = "ascending",
+) -> Response:
+    return json_response(
+        await sources.list_sources(rt, limit=limit, iterator=iterator, descending=order == "descending")
+    )
+
+
+@router.post("", response_model=IngestSourceOut, status_code=201)
+async def create_source(data: IngestSourceIn, rt: Runtime = Depends(require_admin)) -> Response:
+    return json_response(await sources.create_source(rt, data), 201)
+
+
+@router.get("/{source_id}", response_model=IngestSourceOut)
+async def get_source(source_id: str, rt: Runtime = Depends(require_admin)) -> Response:
+    return json_response(await sources.get_source(rt, source_id))
+
+
+@router.put("/{source_id}", response_model=IngestSourceOut)
+async def upsert_source(
+    source_id: str, data: IngestSourceIn, rt: Runtime = Depends(require_admin)
+) -> Response:
+    result, created = await sources.upsert_source(rt, source_id, data)
+    return json_response(result, 201 if created else 200)
+
+
+@router.delete("/{source_id}", status_code=204)
+async def delete_source(source_id: str, rt: Runtime = Depends(require_admin)) -> Response:
+    await sources.delete_source(rt, source_id)
+    return no_content()
+
+
+@router.post("/{source_id}/token/rotate", response_model=RotateTokenOut)
+async def rotate_token(source_id: str, rt: Runtime = Depends(require_admin)) -> Response:
+    return json_response(await sources.rotate_token(rt, source_id))
+
+
+@router.get("/{source_id}/endpoint", response_model=ListResponse)
+async def list_endpoints(
+    source_id: str,
+    rt: Runtime = Depends(require_admin),
+    limit: int | None = None,
+    iterator: str | None = None,
+    order: Order = "ascending",
+) -> Response:
+    app_id = await destinations.source_app(rt, source_id)
+    result = await endpoints.list_endpoints(
+        rt, app_id, limit=limit, iterator=iterator, descending=order == "descending"
+    )
+    return json_response(result)
+
+
+@router.post("/{source_id}/endpoint", response_model=IngestEndpointOut, status_code=201)
+async def create_endpoint(
+    source_id: str, data: IngestEndpointIn, rt: Runtime = Depends(require_admin)
+) -> Response:
+    return json_response(await destinations.create_ingest_endpoint(rt, source_id, data), 201)
+
+
+@router.get("/{source_id}/endpoint/{endpoint_id}", response_model=IngestEndpointOut)
+async def get_endpoint(source_id: str, endpoint_id: str, rt: Runtime = Depends(require_admin)) -> Response:
+    return json_response(await destinations.get_ingest_endpoint(rt, source_id, endpoint_id))
+
+
+@router.put("/{source_id}/endpoint/{endpoint_id}", response_model=IngestEndpointOut)
+async def upsert_endpoint(
+    source_id: str, endpoint_id: str, data: IngestEndpointIn, rt: Runtime = Depends(require_admin)
+) -> Response:
+    result, created = await destinations.upsert_ingest_endpoint(rt, source_id, endpoint_id, data)
+    return json_response(result, 201 if created else 200)
+
+
+@router.delete("/{source_id}/endpoint/{endpoint_id}", status_code=204)
+async def delete_endpoint(source_id: str, endpoint_id: str, rt: Runtime = Depends(require_admin)) -> Response:
+    await endpoints.delete_endpoint(rt, await destinations.source_app(rt, source_id), endpoint_id)
+    return no_content()
+
+
+@router.get("/{source_id}/endpoint/{endpoint_id}/secret", response_model=EndpointSecretOut)
+async def get_secret(source_id: str, endpoint_id: str, rt: Runtime = Depends(require_admin)) -> Response:
+    secret = await endpoints.get_secret(rt, await destinations.source_app(rt, source_id), endpoint_id)
+    return json_response(EndpointSecretOut(key=secret))
+
+
+@router.post("/{source_id}/endpoint/{endpoint_id}/secret/rotate", status_code=204)
+async def rotate_secret(
+    source_id: str, endpoint_id: str, data: EndpointSecretRotateIn, rt: Runtime = Depends(require_admin)
+) -> Response:
+    app_id = await destinations.source_app(rt, source_id)
+    await endpoints.rotate_secret(
+        rt, app_id, endpoint_id, new_secret=data.key, grace_period_seconds=data.grace_period_seconds
+    )
+    return no_content()
+
+
+@router.get("/{source_id}/endpoint/{endpoint_id}/headers", response_model=EndpointHeadersOut)
+async def get_headers(source_id: str, endpoint_id: str, rt: Runtime = Depends(require_admin)) -> Response:
+    return json_response(
+        await endpoints.get_headers(rt, await destinations.source_app(rt, source_id), endpoint_id)
+    )
+
+
+@router.put("/{source_id}/endpoint/{endpoint_id}/headers", status_code=204)
+async def set_headers(
+    source_id: str, endpoint_id: str, data: EndpointHeadersIn, rt: Runtime = Depends(require_admin)
+) -> Response:
+    app_id = await destinations.source_app(rt, source_id)
+    await endpoints.set_headers(rt, app_id, endpoint_id, data.headers, merge=False)
+    return no_content()

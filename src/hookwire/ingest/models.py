@@ -1,0 +1,94 @@
+"""JSON shapes of the ingest API: Svix Ingest's sources and endpoints, plus hookwire's own.
+
+Source configs hold the provider's signing key as `secret` (Twilio's auth token,
+HubSpot's client secret, ...). Answers never include a secret: like Svix, a source's
+`config` comes back with its secret fields removed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from hookwire.outbound.models import EndpointIn, EndpointOut, Model
+
+_UID = r"^[a-zA-Z0-9\-_.]+$"
+SECRET_FIELDS = frozenset({"secret", "password", "verifyToken", "secrets"})
+
+
+class IngestSourceIn(Model):
+    name: str = Field(min_length=1, max_length=256)
+    uid: str | None = Field(default=None, min_length=1, max_length=256, pattern=_UID)
+    type: str
+    config: dict[str, Any] = Field(default_factory=dict)
+    metadata: dict[str, str] | None = None
+
+
+class IngestSourceOut(Model):
+    id: str
+    uid: str | None = None
+    name: str
+    type: str
+    config: dict[str, Any]
+    metadata: dict[str, str]
+    ingest_url: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class RotateTokenOut(Model):
+    ingest_url: str
+
+
+class AppRouteIn(Model):
+    """Route a source's accepted events into an outbound application as messages."""
+
+    app_id: str
+    event_types: list[str] | None = Field(default=None, description="only these source event types")
+    event_type_map: dict[str, str] = Field(default_factory=dict, description="source type -> message type")
+    event_type_prefix: str = Field(default="", description="prefix for types not in the map")
+    filter: str | None = Field(default=None, description="JMESPath predicate over the event body")
+    transformation: str | None = Field(default=None, description="JMESPath projection of the event body")
+
+
+class AppRouteOut(AppRouteIn):
+    id: str
+    created_at: datetime
+
+
+class EndpointRoutingIn(Model):
+    """An ingest endpoint's JMESPath filter and transformation (hookwire's addition)."""
+
+    filter: str | None = None
+    transformation: str | None = None
+
+
+class InboundRequestOut(Model):
+    id: str
+    source_id: str
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: str
+    body_base64: str | None = Field(default=None, description="set instead of body when it is not UTF-8")
+    status: str
+    reason: str | None = None
+    event_id: str | None = None
+    event_type: str | None = None
+    routed_at: datetime | None = None
+    created_at: datetime
+
+
+class IngestEndpointIn(EndpointIn):
+    """Svix's IngestEndpointIn, plus hookwire's filter and transformation (JMESPath)."""
+
+    filter: str | None = None
+    transformation: str | None = None
+
+
+class IngestEndpointOut(EndpointOut):
+    filter: str | None = None
+    transformation: str | None = None

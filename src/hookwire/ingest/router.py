@@ -1,0 +1,171 @@
+"""The router: turns accepted requests into forwards, application messages and automation runs.
+
+It runs after the answer, woken by the commit that stored the request (and by a slow
+poll). Each batch is routed in one transaction that also marks the requests routed,
+so a crash re-routes nothing twice and loses nothing; on PostgreSQL the batch is
+claimed with SKIP LOCKED so several servers share the work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+
+from hookwire.clock import now_ms
+from hookwire.ids import new_id
+from hookwire.ingest import jmes
+from hookwire.ingest.events import body_document, content_type_of, event_type_for
+from hookwire.outbound.routing import endpoint_matches, select_endpoints
+from hookwire.runtime import Runtime
+from hookwire.store import Executor, Row
+
+log = logging.getLogger("hookwire.ingest")
+
+BATCH = 50
+# Called inside the routing transaction for every accepted event (automations hook in here).
+EventHook = Callable[[Executor, Row, str, Any, int], Awaitable[None]]
+
+
+async def _insert_message(
+    tx: Executor,
+    *,
+    app_id: str,
+    event_type: str,
+    event_id: str,
+    payload: bytes,
+    content_type: str | None,
+    targets: list[str],
+    now: int,
+) -> None:
+    msg_id = new_id("msg", now)
+    inserted = await tx.execute(
+        "insert_forward_message",
+        id=msg_id,
+        app_id=app_id,
+        event_type=event_type,
+        event_id=event_id,
+        payload=payload,
+        content_type=content_type,
+        now=now,
+    )
+    if inserted and targets:
+        await tx.executemany(
+            "insert_delivery",
+            [
+                {"msg_id": msg_id, "endpoint_id": t, "app_id": app_id, "next_attempt_at": now, "now": now}
+                for t in targets
+            ],
+        )
+
+
+def _json_list(value: str | None) -> list[str] | None:
+    return orjson.loads(value) if value else None
+
+
+async def _forward_to_endpoints(tx: Executor, request: Row, event_type: str, document: Any, now: int) -> None:
+    """Ingest endpoints: one message per distinct transformation, raw body when none."""
+    groups: dict[str | None, list[str]] = defaultdict(list)
+    for ep in await tx.fetch("list_source_endpoints", app_id=request["source_app_id"]):
+        if endpoint_matches(_json_list(ep["event_types"]), None, event_type, None) and jmes.passes(
+            ep["filter"], document
+        ):
+            groups[ep["transformation"]].append(ep["id"])
+    headers = orjson.loads(request["headers"])
+    for n, (transformation, targets) in enumerate(sorted(groups.items(), key=lambda g: g[0] or "")):
+        if transformation is None:
+            payload, content_type = bytes(request["body"]), content_type_of(headers)
+        else:
+            payload, content_type = orjson.dumps(jmes.transform(transformation, document)), None
+        await _insert_message(
+            tx,
+            app_id=request["source_app_id"],
+            event_type=event_type,
+            event_id=f"{request['id']}.{n}",
+            payload=payload,
+            content_type=content_type,
+            targets=targets,
+            now=now,
+        )
+
+
+async def _route_to_apps(tx: Executor, request: Row, event_type: str, document: Any, now: int) -> None:
+    """Application routes: each accepted event becomes a message of the target application."""
+    for route in await tx.fetch("list_app_routes", source_id=request["source_id"]):
+        wanted = _json_list(route["event_types"])
+        if (wanted and event_type not in wanted) or not jmes.passes(route["filter"], document):
+            continue
+        body = jmes.transform(route["transformation"], document)
+        if not isinstance(body, dict):
+            body = {"body": body}
+        mapped = (
+            orjson.loads(route["event_type_map"]).get(event_type) or route["event_type_prefix"] + event_type
+        )
+        endpoints = await tx.fetch("list_fanout_endpoints", app_id=route["app_id"])
+        targets = select_endpoints(
+            ((e["id"], _json_list(e["event_types"]), _json_list(e["channels"])) for e in endpoints),
+            mapped,
+            None,
+        )
+        await _insert_message(
+            tx,
+            app_id=route["app_id"],
+            event_type=mapped,
+            event_id=f"{request['id']}.{route['id']}",
+            payload=orjson.dumps(body),
+            content_type=None,
+            targets=targets,
+            now=now,
+        )
+
+
+class IngestRouter:
+    def __init__(self, rt: Runtime, hooks: tuple[EventHook, ...] = ()) -> None:
+        self._rt = rt
+        self._hooks = hooks
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def route_due(self) -> int:
+        """Route one batch of accepted, unrouted requests; returns how many."""
+        now = now_ms()
+        async with self._rt.db.transaction() as tx:
+            requests = await tx.fetch("unrouted_requests", limit=BATCH)
+            for request in requests:
+                headers = orjson.loads(request["headers"])
+                document = body_document(content_type_of(headers), bytes(request["body"]))
+                event_type = event_type_for(request["source_type"], request["event_type"])
+                await _forward_to_endpoints(tx, request, event_type, document, now)
+                await _route_to_apps(tx, request, event_type, document, now)
+                for hook in self._hooks:
+                    await hook(tx, request, event_type, document, now)
+                await tx.execute("mark_request_routed", id=request["id"], now=now)
+            if requests:
+                await tx.notify_deliveries()
+        return len(requests)
+
+    async def run(self) -> None:
+        await self._rt.db.listen_deliveries(self.wake)
+        while not self._stopping:
+            try:
+                routed = await self.route_due()
+            except Exception:  # one bad batch must not stop routing; it is retried next wake
+                log.exception("routing failed; will retry")
+                routed = 0
+            if routed == BATCH:
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._rt.settings.poll_interval * 5)
