@@ -33,8 +33,12 @@ def test_stripe_signed_event_is_accepted_and_forwarded_once(svix: Svix, receiver
     body = '{"id":"evt_1","object":"event","type":"invoice.paid"}'
     header = stripe.WebhookSignature.generate_signature_header(body, "whsec_stripe_test")
 
-    answer = httpx.post(url, content=body, headers={"Stripe-Signature": header, "content-type": "application/json"})
-    again = httpx.post(url, content=body, headers={"Stripe-Signature": header, "content-type": "application/json"})
+    answer = httpx.post(
+        url, content=body, headers={"Stripe-Signature": header, "content-type": "application/json"}
+    )
+    again = httpx.post(
+        url, content=body, headers={"Stripe-Signature": header, "content-type": "application/json"}
+    )
 
     assert answer.status_code == 200 and again.status_code == 200
     [forward] = receiver.wait_for(1)
@@ -52,7 +56,12 @@ def test_forged_tampered_and_stale_stripe_requests_get_401(svix: Svix, receiver:
     stale = stripe.WebhookSignature.generate_signature_header(
         body, "whsec_stripe_test", timestamp=int(time.time()) - 3600
     )
-    for header, content in ((forged, body), (tampered, body.replace("x", "y")), (stale, body), ("garbage", body)):
+    for header, content in (
+        (forged, body),
+        (tampered, body.replace("x", "y")),
+        (stale, body),
+        ("garbage", body),
+    ):
         answer = httpx.post(url, content=content, headers={"Stripe-Signature": header})
         assert answer.status_code == 401, header
         assert answer.json()["code"] == "authentication_failed"

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from hookwire.api.deps import require_admin
 from hookwire.api.params import Order
 from hookwire.api.responses import json_response, no_content
-from hookwire.outbound import endpoints, messages
+from hookwire.outbound import endpoints
 from hookwire.outbound.models import (
     BackgroundTaskOut,
     EndpointHeadersIn,
@@ -24,7 +24,6 @@ from hookwire.outbound.models import (
     EndpointStats,
     EventExampleIn,
     ListResponse,
-    MessageIn,
     MessageOut,
     RecoverIn,
 )
@@ -146,9 +145,4 @@ async def send_example(
     app_id: str, endpoint_id: str, data: EventExampleIn, rt: Runtime = Depends(require_admin)
 ) -> Response:
     """Send an example message of the event type to this endpoint only."""
-    endpoint = await endpoints.get_endpoint(rt, app_id, endpoint_id)
-    payload = data.payload or {"type": data.event_type, "data": {"example": True}}
-    message, _ = await messages.create_message(
-        rt, app_id, MessageIn(event_type=data.event_type, payload=payload), only_endpoint=endpoint.id
-    )
-    return json_response(message, 202)
+    return json_response(await endpoints.send_example(rt, app_id, endpoint_id, data), 202)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Query
 from starlette.responses import Response
 
 from hookwire.api.deps import require_admin
@@ -41,8 +41,9 @@ async def list_messages(
     channel: str | None = None,
     before: datetime | None = None,
     after: datetime | None = None,
+    tag: str | None = None,
     with_content: bool = True,
-    event_types: str | None = None,
+    event_types: list[str] | None = Query(None),
 ) -> Response:
     result = await messages.list_messages(
         rt,
@@ -51,6 +52,7 @@ async def list_messages(
         iterator=iterator,
         event_types=split_list(event_types),
         channel=channel,
+        tag=tag,
         before=before,
         after=after,
         with_content=with_content,

@@ -7,8 +7,10 @@ from typing import Literal
 Order = Literal["ascending", "descending"]
 
 
-def split_list(value: str | None) -> list[str] | None:
-    """The SDK sends lists comma-joined (`event_types=a,b`); repeated keys work too."""
-    if not value:
+def split_list(values: list[str] | None) -> list[str] | None:
+    """The SDK sends lists comma-joined (`event_types=a,b`); repeated keys (`?event_types=a&event_types=b`)
+    work too, so the route declares the parameter as a list and this flattens both forms."""
+    if not values:
         return None
-    return [part for part in value.split(",") if part]
+    parts = [part for value in values for part in value.split(",") if part]
+    return parts or None

@@ -70,6 +70,9 @@ async def list_by_msg(
     limit = check_limit(limit)
     app = await require_app(rt.db, app_key)
     msg = await require_message(rt.db, app["id"], msg_key)
+    if endpoint_id:  # the filter may name the endpoint by uid, like every other endpoint reference
+        _, endpoint = await require_endpoint(rt.db, app["id"], endpoint_id)
+        endpoint_id = endpoint["id"]
     rows = await rt.db.fetch(
         "list_attempts_by_msg",
         app_id=app["id"],

@@ -15,6 +15,7 @@ from hookwire.errors import Conflict, NotFound, ValidationFailed
 from hookwire.ids import new_id
 from hookwire.outbound.applications import require_app
 from hookwire.outbound.keys import check_new_key
+from hookwire.outbound.messages import create_message
 from hookwire.outbound.models import (
     BackgroundTaskOut,
     EndpointHeadersOut,
@@ -22,10 +23,13 @@ from hookwire.outbound.models import (
     EndpointOut,
     EndpointPatch,
     EndpointStats,
+    EventExampleIn,
     ListResponse,
+    MessageIn,
+    MessageOut,
 )
-from hookwire.outbound.routing import endpoint_matches
 from hookwire.outbound.pagination import HIGHEST_KEY, check_limit, page
+from hookwire.outbound.routing import endpoint_matches
 from hookwire.runtime import Runtime
 from hookwire.secretbox import SecretBox
 from hookwire.store import Executor, Row
@@ -405,3 +409,39 @@ async def replay_missing(
         )
         await tx.notify_deliveries()
     return _finished_task("endpoint.replay")
+
+
+# ------------------------------------------------------------------ examples
+
+
+async def send_example(rt: Runtime, app_key: str, key: str, data: EventExampleIn) -> MessageOut:
+    """Send an example message of an existing event type to this endpoint only.
+
+    The example comes from the event type's schema (`examples[exampleIndex]` of its
+    latest version) when it has one, else a small placeholder payload.
+    """
+    endpoint = await get_endpoint(rt, app_key, key)
+    event_type = await rt.db.fetchrow("get_event_type", name=data.event_type)
+    if event_type is None:
+        raise NotFound(f"event type {data.event_type!r} not found")
+    payload = data.payload or _schema_example(event_type["schemas"], data.example_index or 0)
+    if payload is None:
+        payload = {"type": data.event_type, "data": {"example": True}}
+    message, _ = await create_message(
+        rt, app_key, MessageIn(event_type=data.event_type, payload=payload), only_endpoint=endpoint.id
+    )
+    return message
+
+
+def _schema_example(schemas: str | None, index: int) -> dict[str, Any] | None:
+    versions: dict[str, Any] = orjson.loads(schemas) if schemas else {}
+    if not versions:
+        return None
+    latest = versions[max(versions, key=lambda v: (len(v), v))]
+    examples = latest.get("examples") if isinstance(latest, dict) else None
+    if not examples:
+        return None
+    if not 0 <= index < len(examples):
+        raise ValidationFailed.field(["exampleIndex"], f"the event type has {len(examples)} example(s)")
+    example = examples[index]
+    return example if isinstance(example, dict) else None

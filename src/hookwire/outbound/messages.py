@@ -162,8 +162,10 @@ async def list_messages(
     channel: str | None = None,
     before: datetime | None = None,
     after: datetime | None = None,
+    tag: str | None = None,
     with_content: bool = True,
 ) -> ListResponse:
+    """Newest first; filters combine (types: any of them; channel and tag: the message carries it)."""
     limit = check_limit(limit)
     app = await require_app(rt.db, app_key)
     params: dict[str, Any] = {
@@ -173,11 +175,24 @@ async def list_messages(
         "until": to_ms(before) if before else 2**62,
         "all_types": 0 if event_types else 1,
         "event_types": event_types or [],
-        "channel_like": f'%"{channel}"%' if channel else "",
+        "channel_like": _json_item_pattern(channel),
+        "tag_like": _json_item_pattern(tag),
         "limit": limit + 1,
     }
     rows = await rt.db.fetch("list_messages", **params)
     return page(rows, limit, "id", lambda r: message_out(r, with_content=with_content))
+
+
+def _json_item_pattern(value: str | None) -> str:
+    """A LIKE pattern that finds `value` as an item of a stored JSON list ('' means no filter).
+
+    The item is matched with its JSON quotes, and LIKE's wildcards in it are escaped, so
+    `a_b` finds neither `axb` nor `a_bc`.
+    """
+    if not value:
+        return ""
+    item = orjson.dumps(value).decode()
+    return "%" + item.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 async def expunge_content(rt: Runtime, app_key: str, key: str) -> None:

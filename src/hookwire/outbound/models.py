@@ -41,6 +41,11 @@ class Model(BaseModel):
         return value
 
 
+def _unset(**constraints: Any) -> Any:
+    """Default of a patch field that may be left out but not set to null (see the module docstring)."""
+    return Field(default=None, **constraints)
+
+
 def _throttle_rate() -> Any:
     return Field(
         default=None,
@@ -83,10 +88,10 @@ class ApplicationIn(Model):
 
 
 class ApplicationPatch(Model):
-    name: str = Field(default=None, min_length=1, max_length=256)
+    name: str = _unset(min_length=1, max_length=256)
     throttle_rate: int | None = _throttle_rate()
     uid: str | None = Field(default=None, min_length=1, max_length=256, pattern=_UID)
-    metadata: dict[str, str] = Field(default=None)
+    metadata: dict[str, str] = _unset()
 
 
 class ApplicationOut(Model):
@@ -113,9 +118,9 @@ class EventTypeIn(Model):
 
 
 class EventTypePatch(Model):
-    description: str = Field(default=None)
-    archived: bool = Field(default=None)
-    deprecated: bool = Field(default=None)
+    description: str = _unset()
+    archived: bool = _unset()
+    deprecated: bool = _unset()
     schemas: dict[str, Any] | None = None
     group_name: str | None = None
     feature_flags: list[str] | None = None
@@ -156,14 +161,14 @@ class EndpointIn(Model):
 
 
 class EndpointPatch(Model):
-    url: str = Field(default=None, min_length=1, max_length=65536)
-    description: str = Field(default=None)
+    url: str = _unset(min_length=1, max_length=65536)
+    description: str = _unset()
     throttle_rate: int | None = _throttle_rate()
     uid: str | None = Field(default=None, min_length=1, max_length=256, pattern=_UID)
-    disabled: bool = Field(default=None)
+    disabled: bool = _unset()
     event_types: list[EventTypeName] | None = _event_types()
     channels: list[str] | None = None
-    metadata: dict[str, str] = Field(default=None)
+    metadata: dict[str, str] = _unset()
     secret: str | None = None
 
     @field_validator("channels")

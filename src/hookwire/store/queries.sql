@@ -153,7 +153,8 @@ SELECT * FROM messages WHERE app_id = :app_id AND idempotency_key = :idempotency
 SELECT * FROM messages
 WHERE app_id = :app_id AND id < :before AND created_at >= :since AND created_at < :until
     AND (:all_types = 1 OR event_type = ANY(:event_types))
-    AND (:channel_like = '' OR channels LIKE :channel_like)
+    AND (:channel_like = '' OR channels LIKE :channel_like ESCAPE '\')
+    AND (:tag_like = '' OR tags LIKE :tag_like ESCAPE '\')
 ORDER BY id DESC LIMIT :limit;
 
 -- name: expunge_message_payload --

@@ -1,0 +1,191 @@
+"""The results of a run: figures, targets met or missed, the table, the JSON file.
+
+Every figure is kept with its unit and, for rates, its ratio to the ceiling (what one
+aiohttp process can push at the same receiver with no hookwire in the way). A scenario
+that failed is recorded with its error, and every target that depends on it reads
+"not measured" — never a number from another run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import platform
+import sys
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+@dataclass
+class Figure:
+    key: str
+    label: str
+    value: float
+    unit: str
+    rate: bool = False  # a throughput: shown with its ratio to the ceiling
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Target:
+    label: str
+    check: Callable[[Results], tuple[bool, str] | None]  # (met, measured) or None: not measured
+
+
+class Results:
+    def __init__(self) -> None:
+        self.figures: dict[str, Figure] = {}
+        self.failures: dict[str, str] = {}
+        self.notes: dict[str, Any] = {}
+
+    def add(self, key: str, label: str, value: float, unit: str, *, rate: bool = False, **detail: Any) -> None:
+        self.figures[key] = Figure(key, label, value, unit, rate, detail)
+
+    def value(self, key: str) -> float | None:
+        figure = self.figures.get(key)
+        if figure is None or math.isnan(figure.value):
+            return None
+        return figure.value
+
+    def ratio_to_ceiling(self, figure: Figure) -> float | None:
+        ceiling = self.value("ceiling.rate")
+        if not figure.rate or not ceiling or figure.key == "ceiling.rate":
+            return None
+        return figure.value / ceiling
+
+
+def _ratio_target(label: str, numerator: str, denominator: str, at_least: float) -> Target:
+    def check(results: Results) -> tuple[bool, str] | None:
+        top, bottom = results.value(numerator), results.value(denominator)
+        if top is None or not bottom:
+            return None
+        ratio = top / bottom
+        return ratio >= at_least, f"{ratio:.2f}×"
+
+    return Target(label, check)
+
+
+def _latency_target(results: Results) -> tuple[bool, str] | None:
+    p99 = results.value("latency.p99_ms")
+    if p99 is None:
+        return None
+    return p99 < 100, f"{p99:.1f} ms"
+
+
+def _backlog_target(results: Results) -> tuple[bool, str] | None:
+    small, large = results.value("backlog.small_rate"), results.value("backlog.large_rate")
+    rss = results.value("backlog.peak_rss_mb")
+    if small is None or large is None or rss is None:
+        return None
+    ratio = large / small
+    return ratio >= 0.85 and rss < 300, f"{ratio:.2f}× the small-backlog rate, peak RSS {rss:.0f} MB"
+
+
+def _isolation_target(results: Results) -> tuple[bool, str] | None:
+    clean, dead = results.value("isolation.clean_p99_ms"), results.value("isolation.dead_p99_ms")
+    if clean is None or dead is None or not clean:
+        return None
+    ratio = dead / clean
+    return ratio <= 1.10, f"{dead:.1f} vs {clean:.1f} ms ({ratio:.2f}×)"
+
+
+TARGETS = (
+    _ratio_target("SQLite delivery rate ≥ 70% of ceiling", "sqlite.delivery_rate", "ceiling.rate", 0.70),
+    _ratio_target("hookwire (SQLite delivery) ≥ 10× Celery", "sqlite.delivery_rate", "celery.rate", 10.0),
+    Target("p99 sent→first attempt < 100 ms at half max rate", _latency_target),
+    _ratio_target("PostgreSQL 2 workers ≥ 1.7× 1 worker", "postgres.rate_2", "postgres.rate_1", 1.7),
+    Target("big backlog drains ≥ 85% of the 10k rate, every process < 300 MB", _backlog_target),
+    Target("healthy p99 with a dead endpoint within 10% of without", _isolation_target),
+)
+
+
+def _number(value: float, unit: str) -> str:
+    if math.isnan(value):
+        return "—"
+    if unit in ("ms", "MB", "×"):
+        return f"{value:,.1f} {unit}"
+    return f"{value:,.0f} {unit}"
+
+
+def table(results: Results) -> str:
+    """The figures and the targets, as Markdown tables (readable in a terminal too)."""
+    lines = ["| figure | value | vs ceiling |", "|---|---:|---:|"]
+    for figure in results.figures.values():
+        ratio = results.ratio_to_ceiling(figure)
+        shown = f"{ratio:.0%}" if ratio is not None else "—"
+        lines.append(f"| {figure.label} | {_number(figure.value, figure.unit)} | {shown} |")
+    for scenario, error in results.failures.items():
+        lines.append(f"| **{scenario}: FAILED** — {error.splitlines()[0][:90]} | — | — |")
+    lines += ["", "| target | measured | status |", "|---|---|---|"]
+    for target in TARGETS:
+        outcome = target.check(results)
+        if outcome is None:
+            lines.append(f"| {target.label} | — | **not measured** |")
+        else:
+            met, measured = outcome
+            lines.append(f"| {target.label} | {measured} | {'met' if met else '**MISSED**'} |")
+    return "\n".join(lines)
+
+
+def machine() -> dict[str, Any]:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_total = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_total = round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    return {
+        "cpu_count": os.cpu_count(),
+        "cpu_model": model,
+        "memory_gib": mem_total,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+    }
+
+
+def write_json(results: Results, *, mode: str, started: dt.datetime, seconds: float, argv: list[str]) -> Path:
+    """benchmarks/results/<date>.json for a full run, <date>-<mode>.json otherwise (via a .tmp)."""
+    RESULTS_DIR.mkdir(exist_ok=True)
+    stem = started.date().isoformat() + ("" if mode == "full" else f"-{mode}")
+    path = RESULTS_DIR / f"{stem}.json"
+    data = {
+        "date": started.date().isoformat(),
+        "started_at": started.isoformat(timespec="seconds"),
+        "duration_seconds": round(seconds, 1),
+        "mode": mode,
+        "argv": argv,
+        "machine": machine(),
+        "notes": results.notes,
+        "figures": {
+            key: {**asdict(f), "ratio_to_ceiling": results.ratio_to_ceiling(f)}
+            for key, f in results.figures.items()
+        },
+        "failures": results.failures,
+        "targets": [
+            {
+                "target": t.label,
+                "status": "not measured" if (o := t.check(results)) is None else ("met" if o[0] else "missed"),
+                "measured": None if o is None else o[1],
+            }
+            for t in TARGETS
+        ],
+    }
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    tmp.replace(path)
+    return path
