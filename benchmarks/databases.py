@@ -8,6 +8,7 @@ dropped when the run ends, whatever happened in between.
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -60,3 +61,24 @@ async def fresh_postgres(label: str) -> AsyncIterator[str]:
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await conn.close()
+
+
+_STATUS_NAMES = {0: "success", 1: "pending", 2: "fail", 3: "sending", 4: "canceled"}
+
+
+async def delivery_status_counts(database_url: str) -> dict[str, int]:
+    """How many deliveries are in each state (after a drain: all should be `success`)."""
+    sql = "SELECT status, COUNT(*) FROM deliveries GROUP BY status"
+    if database_url.startswith("sqlite:///"):
+        conn = sqlite3.connect(sqlite_path(database_url), timeout=30)
+        try:
+            rows = conn.execute(sql).fetchall()
+        finally:
+            conn.close()
+    else:
+        pg = await asyncpg.connect(database_url, timeout=10)
+        try:
+            rows = [tuple(r) for r in await pg.fetch(sql)]
+        finally:
+            await pg.close()
+    return {_STATUS_NAMES.get(status, str(status)): n for status, n in rows}

@@ -2,7 +2,8 @@
 
 A body may carry `seq` and `sent_at` (wall-clock seconds when the client sent it); the
 receiver reads them to measure latency where the webhook lands. Bodies for throughput runs
-leave them out so the receiver has nothing to remember.
+leave them out so the receiver has nothing to remember. Standard library only: the Celery
+baseline imports this module from its own venv.
 """
 
 from __future__ import annotations
@@ -10,10 +11,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import os
 from typing import Any
-
-import orjson
 
 BODY_BYTES = 1024
 EVENT_TYPE = "invoice.paid"
@@ -28,18 +28,23 @@ def payload(seq: int | None = None, sent_at: float | None = None) -> dict[str, A
     if sent_at is not None:
         data["sent_at"] = round(sent_at, 6)
     data.update(_BASE)
-    size = len(orjson.dumps({**data, "notes": ""}))
+    size = len(_compact({**data, "notes": ""}))
     data["notes"] = "x" * max(0, BODY_BYTES - size)
     return data
 
 
+def _compact(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
 def payload_bytes(seq: int | None = None, sent_at: float | None = None) -> bytes:
-    return orjson.dumps(payload(seq, sent_at))
+    """The payload as hookwire stores and sends it: compact JSON."""
+    return _compact(payload(seq, sent_at))
 
 
 def message_bytes(seq: int | None = None, sent_at: float | None = None) -> bytes:
     """A `POST /api/v1/app/{app}/msg` request body carrying a 1 KB payload."""
-    return orjson.dumps({"eventType": EVENT_TYPE, "payload": payload(seq, sent_at)})
+    return _compact({"eventType": EVENT_TYPE, "payload": payload(seq, sent_at)})
 
 
 def new_secret_key() -> bytes:

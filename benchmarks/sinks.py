@@ -13,7 +13,7 @@ import asyncio
 import shutil
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -22,6 +22,7 @@ import aiohttp
 from benchmarks.processes import Process, Supervisor, free_port
 
 POLL_SECONDS = 0.02
+PROGRESS_SECONDS = 15.0
 
 
 class DrainStalled(RuntimeError):
@@ -35,6 +36,7 @@ class Drain:
     count: int
     first_at: float
     last_at: float
+    timeline: list[tuple[float, int]] = field(default_factory=list)
 
     @property
     def seconds(self) -> float:
@@ -55,7 +57,9 @@ class Sink(Protocol):
 
     async def posts(self) -> int: ...
 
-    async def wait_for(self, expected: int, *, timeout: float, alive: Any = None) -> Drain: ...
+    async def wait_for(
+        self, expected: int, *, timeout: float, alive: Any = None, progress: Any = None
+    ) -> Drain: ...
 
     async def close(self) -> None: ...
 
@@ -82,13 +86,26 @@ async def _wait_up(session: aiohttp.ClientSession, url: str, process: Process, t
 
 
 async def _poll_until(
-    expected: int, read: Any, *, timeout: float, alive: Any, stall_seconds: float = 60.0
-) -> tuple[int, float | None, float]:
-    """Poll `read()` (the count so far) until it reaches `expected`; return (count, first, last)."""
+    expected: int,
+    read: Any,
+    *,
+    timeout: float,
+    alive: Any,
+    progress: Any = None,
+    stall_seconds: float = 60.0,
+) -> tuple[int, float | None, float, list[tuple[float, int]]]:
+    """Poll `read()` (the count so far) until it reaches `expected`.
+
+    Returns (count, first arrival, last poll, timeline): the timeline holds (seconds since
+    the first arrival, count) every PROGRESS_SECONDS, and `progress(count, seconds)` is
+    called at each of those points.
+    """
     first_at: float | None = None
     last_change = time.monotonic()
     deadline = last_change + timeout
     seen = 0
+    timeline: list[tuple[float, int]] = []
+    next_mark = 0.0
     while True:
         count = await read()
         now = time.time()
@@ -96,8 +113,13 @@ async def _poll_until(
             seen, last_change = count, time.monotonic()
             if first_at is None:
                 first_at = now - POLL_SECONDS / 2
+        if first_at is not None and now - first_at >= next_mark:
+            timeline.append((round(now - first_at, 2), count))
+            if progress is not None and next_mark > 0:
+                progress(count, now - first_at)
+            next_mark += PROGRESS_SECONDS
         if count >= expected:
-            return count, first_at, now
+            return count, first_at, now, timeline
         if time.monotonic() > deadline:
             raise DrainStalled(f"{count} of {expected} arrived within {timeout:.0f}s")
         if time.monotonic() - last_change > stall_seconds:
@@ -139,10 +161,14 @@ class RecordingSink:
         """(path, seq, arrival, sent_at) of every first arrival since the last call."""
         return [tuple(s) for s in await _get_json(self._session, f"{self.url}/_samples")]  # type: ignore[misc]
 
-    async def wait_for(self, expected: int, *, timeout: float, alive: Any = None) -> Drain:
-        count, _, _ = await _poll_until(expected, self.posts, timeout=timeout, alive=alive)
+    async def wait_for(
+        self, expected: int, *, timeout: float, alive: Any = None, progress: Any = None
+    ) -> Drain:
+        count, _, _, timeline = await _poll_until(
+            expected, self.posts, timeout=timeout, alive=alive, progress=progress
+        )
         stats = await self.stats()
-        return Drain(count, stats["first_at"], stats["last_at"])
+        return Drain(count, stats["first_at"], stats["last_at"], timeline)
 
     async def close(self) -> None:
         await self._session.close()
@@ -213,9 +239,13 @@ class NginxSink:
         requests = await self._requests()
         return requests - self._polls - self._base
 
-    async def wait_for(self, expected: int, *, timeout: float, alive: Any = None) -> Drain:
-        count, first_at, last_at = await _poll_until(expected, self.posts, timeout=timeout, alive=alive)
-        return Drain(count, first_at or last_at, last_at)
+    async def wait_for(
+        self, expected: int, *, timeout: float, alive: Any = None, progress: Any = None
+    ) -> Drain:
+        count, first_at, last_at, timeline = await _poll_until(
+            expected, self.posts, timeout=timeout, alive=alive, progress=progress
+        )
+        return Drain(count, first_at or last_at, last_at, timeline)
 
     async def close(self) -> None:
         await self._session.close()

@@ -1,0 +1,139 @@
+"""`python -m benchmarks [--quick] [--only SCENARIO ...]`: run the benchmark suite, print the table.
+
+Everything runs on 127.0.0.1: a receiver (nginx when `which nginx` finds one, otherwise
+`benchmarks.receiver`), the recording receiver for latency, hookwire processes on fresh
+SQLite files and PostgreSQL databases, and the Celery baseline. Every process is stopped
+and every database dropped at the end, whatever happened. The ceiling always runs first,
+because every rate is also reported as a fraction of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import importlib
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+from benchmarks.context import FULL, QUICK, Context
+from benchmarks.processes import Supervisor
+from benchmarks.report import Results, table, write_json
+from benchmarks.sinks import NginxSink, RecordingSink, Sink
+
+# name -> (module, time limit in seconds for a full run; a quick run gets a third)
+SCENARIOS: dict[str, tuple[str, float]] = {
+    "ceiling": ("benchmarks.ceiling", 120),
+    "sqlite": ("benchmarks.sqlite_delivery", 300),
+    "latency": ("benchmarks.latency", 300),
+    "fanout": ("benchmarks.fanout", 300),
+    "celery": ("benchmarks.celery_baseline", 600),
+    "postgres": ("benchmarks.postgres_scaleout", 400),
+    "backlog": ("benchmarks.backlog", 1200),
+    "isolation": ("benchmarks.isolation", 300),
+}
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run of ~3 minutes")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="SCENARIO",
+        help=f"run only these (repeat or comma-separate): {', '.join(SCENARIOS)}",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, databases)")
+    args = parser.parse_args(argv)
+    only = [name.strip() for value in args.only for name in value.split(",") if name.strip()]
+    unknown = [name for name in only if name not in SCENARIOS]
+    if unknown:
+        parser.error(f"unknown scenario {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}")
+    args.scenarios = [name for name in SCENARIOS if not only or name in only or name == "ceiling"]
+    return args
+
+
+async def _receivers(supervisor: Supervisor, workdir: Path) -> tuple[Sink, RecordingSink]:
+    recorder = await RecordingSink.start(supervisor)
+    nginx = NginxSink.available()
+    if nginx is None:
+        return recorder, recorder
+    return await NginxSink.start(supervisor, nginx, workdir), recorder
+
+
+async def _run(args: argparse.Namespace, results: Results, workdir: Path) -> None:
+    plan = QUICK if args.quick else FULL
+    supervisor = Supervisor(workdir)
+    started = time.monotonic()
+    try:
+        sink, recorder = await _receivers(supervisor, workdir)
+        ctx = Context(plan, workdir, supervisor, results, sink, recorder, started)
+        results.notes.update(receiver=sink.kind, latency_receiver=recorder.kind, plan=plan.__dict__)
+        ctx.log("run", f"{plan.mode} run of {', '.join(args.scenarios)}; receiver: {sink.kind}; in {workdir}")
+        for name in args.scenarios:
+            module, limit = SCENARIOS[name]
+            limit = limit if plan is FULL else limit / 3
+            ctx.log(name, "start")
+            began = time.monotonic()
+            try:
+                scenario = importlib.import_module(module)
+                await asyncio.wait_for(scenario.run(ctx), timeout=limit)
+            except Exception as exc:
+                reason = "timed out" if isinstance(exc, TimeoutError) else f"{type(exc).__name__}: {exc}"
+                results.failures[name] = reason
+                ctx.log(name, f"FAILED: {reason}")
+                print(traceback.format_exc(), file=sys.stderr, flush=True)
+            ctx.log(name, f"done in {time.monotonic() - began:.0f}s")
+        await sink.close()
+        if recorder is not sink:
+            await recorder.close()
+        results.notes["receiver_peak_rss_mb"] = ctx.rss(sink.process, recorder.process)
+    finally:
+        await asyncio.to_thread(supervisor.stop_all)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(sys.argv[1:] if argv is None else argv)
+    results = Results()
+    started_at = dt.datetime.now().astimezone()
+    started = time.monotonic()
+    workdir = Path(tempfile.mkdtemp(prefix="hookwire-bench-"))
+    try:
+        import uvloop
+    except ImportError:
+        runner = asyncio.run
+    else:
+        runner = uvloop.run
+    try:
+        runner(_run(args, results, workdir))
+    except KeyboardInterrupt:
+        print("interrupted; every process was stopped", file=sys.stderr)
+        return 130
+    finally:
+        if args.keep:
+            print(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    seconds = time.monotonic() - started
+    if args.quick:
+        mode = "quick"
+    elif len(args.scenarios) < len(SCENARIOS):
+        mode = "partial"
+    else:
+        mode = "full"
+    print()
+    print(f"hookwire benchmarks, {mode} run, {started_at:%Y-%m-%d %H:%M %Z}, {seconds / 60:.1f} min")
+    print()
+    print(table(results))
+    path = write_json(results, mode=mode, started=started_at, seconds=seconds, argv=sys.argv[1:])
+    print(f"\nresults written to {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
+    return 1 if results.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
