@@ -22,7 +22,11 @@ from hookwire.settings import Settings, load_settings
 
 
 def _settings(config: Path | None, **flags: Any) -> Settings:
-    return load_settings(config_file=config, flags=flags)
+    try:
+        return load_settings(config_file=config, flags=flags)
+    except ConfigError as exc:
+        click.echo(f"hookwire: {exc}", err=True)
+        sys.exit(2)
 
 
 def _run(main: Callable[[], Coroutine[Any, Any, None]]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Iterator
 
 import click
 import uvicorn
@@ -38,6 +39,24 @@ def _banner(opened: Opened) -> str:
     return "\n".join(lines)
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server without its signal re-raise: after a graceful SIGTERM/SIGINT, uvicorn
+    raises the signal again once the HTTP side is down, which would kill the process before
+    the delivery workers finish their in-flight attempts and hand back their leases."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        from hookwire.cli.main import install_stop_handlers
+
+        def stop() -> None:
+            # a second signal stops without waiting for open connections
+            self.force_exit = self.should_exit
+            self.should_exit = True
+
+        install_stop_handlers(stop)
+        yield
+
+
 async def run_server(settings: Settings) -> None:
     opened = await open_runtime(settings)
     rt = opened.rt
@@ -55,7 +74,7 @@ async def run_server(settings: Settings) -> None:
         loop="none",
         timeout_graceful_shutdown=int(settings.request_timeout) + 1,
     )
-    server = uvicorn.Server(config)
+    server = _Server(config)
     click.echo(_banner(opened), err=True)
     try:
         await server.serve()
