@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import datetime as dt
 import importlib
+import os
 import shutil
 import sys
 import tempfile
@@ -22,7 +23,8 @@ from pathlib import Path
 
 from benchmarks.context import FULL, QUICK, Context
 from benchmarks.processes import Supervisor
-from benchmarks.report import Results, table, write_json
+from benchmarks.provenance import provenance, source_hash
+from benchmarks.report import Results, machine, table, write_json
 from benchmarks.sinks import NginxSink, RecordingSink, Sink
 
 # name -> (module, time limit in seconds for a full run; a quick run gets a third)
@@ -33,7 +35,7 @@ SCENARIOS: dict[str, tuple[str, float]] = {
     "fanout": ("benchmarks.fanout", 300),
     "celery": ("benchmarks.celery_baseline", 600),
     "postgres": ("benchmarks.postgres_scaleout", 400),
-    "backlog": ("benchmarks.backlog", 1200),
+    "backlog": ("benchmarks.backlog", 1500),
     "isolation": ("benchmarks.isolation", 300),
 }
 
@@ -49,6 +51,12 @@ def _parse(argv: list[str]) -> argparse.Namespace:
         help=f"run only these (repeat or comma-separate): {', '.join(SCENARIOS)}",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, databases)")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="run every hookwire process under cProfile, writing DIR/<process>.prof (slows them down)",
+    )
     args = parser.parse_args(argv)
     only = [name.strip() for value in args.only for name in value.split(",") if name.strip()]
     unknown = [name for name in only if name not in SCENARIOS]
@@ -68,12 +76,21 @@ async def _receivers(supervisor: Supervisor, workdir: Path) -> tuple[Sink, Recor
 
 async def _run(args: argparse.Namespace, results: Results, workdir: Path) -> None:
     plan = QUICK if args.quick else FULL
-    supervisor = Supervisor(workdir)
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+        results.notes["profiled"] = "hookwire ran under cProfile: rates are lower than unprofiled"
+    supervisor = Supervisor(workdir, args.profile.resolve() if args.profile else None)
     started = time.monotonic()
     try:
         sink, recorder = await _receivers(supervisor, workdir)
         ctx = Context(plan, workdir, supervisor, results, sink, recorder, started)
-        results.notes.update(receiver=sink.kind, latency_receiver=recorder.kind, plan=plan.__dict__)
+        results.notes.update(
+            receiver=sink.kind,
+            latency_receiver=recorder.kind,
+            plan=plan.__dict__,
+            load_average_at_start=os.getloadavg(),
+            code=provenance(),
+        )
         ctx.log("run", f"{plan.mode} run of {', '.join(args.scenarios)}; receiver: {sink.kind}; in {workdir}")
         for name in args.scenarios:
             module, limit = SCENARIOS[name]
@@ -93,8 +110,14 @@ async def _run(args: argparse.Namespace, results: Results, workdir: Path) -> Non
         if recorder is not sink:
             await recorder.close()
         results.notes["receiver_peak_rss_mb"] = ctx.rss(sink.process, recorder.process)
+        results.notes["load_average_at_end"] = os.getloadavg()
+        results.notes["src_hash_at_end"] = source_hash()
     finally:
         await asyncio.to_thread(supervisor.stop_all)
+
+
+def _load(value: object) -> str:
+    return " ".join(f"{x:.2f}" for x in value) if isinstance(value, tuple | list) else "?"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,8 +149,25 @@ def main(argv: list[str] | None = None) -> int:
         mode = "partial"
     else:
         mode = "full"
+    if args.profile:
+        mode += "-profiled"
     print()
     print(f"hookwire benchmarks, {mode} run, {started_at:%Y-%m-%d %H:%M %Z}, {seconds / 60:.1f} min")
+    info, notes = machine(), results.notes
+    print(
+        f"{info['cpu_count']} CPUs ({info['cpu_model']}), Python {info['python']}, "
+        f"receiver: {notes.get('receiver', '?')}, load average at start / end: "
+        f"{_load(notes.get('load_average_at_start'))} / {_load(notes.get('load_average_at_end'))}"
+    )
+    code = notes.get("code", {})
+    if isinstance(code, dict):
+        dirty = " + uncommitted changes in src/" if code.get("src_uncommitted_changes") else ""
+        print(f"code: commit {code.get('commit')}{dirty} (src hash {code.get('src_hash')})")
+        if notes.get("src_hash_at_end") not in (None, code.get("src_hash")):
+            print(
+                f"WARNING: src/ changed during the run (hash {code.get('src_hash')} → "
+                f"{notes['src_hash_at_end']}): scenarios may have measured different code"
+            )
     print()
     print(table(results))
     path = write_json(results, mode=mode, started=started_at, seconds=seconds, argv=sys.argv[1:])

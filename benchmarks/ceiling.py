@@ -15,7 +15,8 @@ async def run(ctx: Context) -> None:
     plan = ctx.plan
     ctx.log(
         "ceiling",
-        f"{plan.client_concurrency} in flight, signed 1 KB POSTs → {ctx.sink.kind} for {plan.ceiling_seconds:g}s",
+        f"{plan.client_concurrency} in flight, signed 1 KB POSTs → {ctx.sink.kind} "
+        f"for {plan.ceiling_seconds:g}s",
     )
     await ctx.sink.reset()
     blast = await blast_signed(

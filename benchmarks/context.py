@@ -17,7 +17,9 @@ class Plan:
 
     mode: str
     ceiling_seconds: float
-    client_concurrency: int  # in-flight requests of the ceiling client (hookwire's default worker concurrency)
+    client_concurrency: (
+        int  # in-flight requests of the ceiling client (hookwire's default worker concurrency)
+    )
     ingest_messages: int
     ingest_concurrency: int
     latency_probe_messages: int
@@ -37,7 +39,7 @@ FULL = Plan(
     mode="full",
     ceiling_seconds=15,
     client_concurrency=200,
-    ingest_messages=30_000,
+    ingest_messages=20_000,
     ingest_concurrency=50,
     latency_probe_messages=10_000,
     latency_seconds=30,
@@ -58,15 +60,15 @@ QUICK = Plan(
     client_concurrency=200,
     ingest_messages=5_000,
     ingest_concurrency=50,
-    latency_probe_messages=3_000,
-    latency_seconds=10,
+    latency_probe_messages=2_000,
+    latency_seconds=8,
     fanout_messages=50,
     fanout_endpoints=100,
     celery_tasks=2_000,
     postgres_messages=5_000,
     backlog_small=10_000,
     backlog_large=100_000,
-    isolation_seconds=10,
+    isolation_seconds=8,
     isolation_healthy=99,
     isolation_timeout=2.0,
 )

@@ -40,6 +40,14 @@ def hookwire_env(database_url: str, **overrides: str) -> dict[str, str]:
     return env
 
 
+def _argv(supervisor: Supervisor, name: str, command: str) -> list[str]:
+    """`python -m hookwire COMMAND`, under cProfile when the run profiles (`--profile`)."""
+    if supervisor.profile_dir is None:
+        return [sys.executable, "-m", "hookwire", command]
+    out = supervisor.profile_dir / f"{supervisor.unique_name(name)}.prof"
+    return [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "hookwire", command]
+
+
 @dataclass
 class Api:
     """A running `hookwire serve` and an HTTP session to call it with."""
@@ -81,9 +89,8 @@ async def start_serve(supervisor: Supervisor, database_url: str, *, workers: boo
     port = free_port()
     overrides = {"HOOKWIRE_PORT": str(port), "HOOKWIRE_WORKERS": "true" if workers else "false", **env}
     name = "hookwire-serve" if workers else "hookwire-serve-no-workers"
-    process = supervisor.start(
-        name, [sys.executable, "-m", "hookwire", "serve"], hookwire_env(database_url, **overrides)
-    )
+    env_all = hookwire_env(database_url, **overrides)
+    process = supervisor.start(name, _argv(supervisor, name, "serve"), env_all)
     url = f"http://127.0.0.1:{port}"
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
     deadline = time.monotonic() + 60
@@ -104,6 +111,5 @@ async def start_serve(supervisor: Supervisor, database_url: str, *, workers: boo
 
 def start_worker(supervisor: Supervisor, database_url: str, **env: str) -> Process:
     """`hookwire worker` (not `--burst`: the scenario stops it once the receiver has everything)."""
-    return supervisor.start(
-        "hookwire-worker", [sys.executable, "-m", "hookwire", "worker"], hookwire_env(database_url, **env)
-    )
+    name = "hookwire-worker"
+    return supervisor.start(name, _argv(supervisor, name, "worker"), hookwire_env(database_url, **env))

@@ -90,7 +90,8 @@ async def run(rate: int, seconds: float, database_url: str) -> dict[str, float]:
         auth = {"Authorization": f"Bearer {TOKEN}"}
         async with aiohttp.ClientSession(headers=auth) as session:
             async with session.post(
-                f"{url}/ingest/api/v1/source", json={"name": "bench", "type": "stripe", "config": {"secret": "whsec_b"}}
+                f"{url}/ingest/api/v1/source",
+                json={"name": "bench", "type": "stripe", "config": {"secret": "whsec_b"}},
             ) as response:
                 source = await response.json()
             async with session.post(
@@ -109,7 +110,9 @@ async def run(rate: int, seconds: float, database_url: str) -> dict[str, float]:
                 body = f'{{"id":"evt_{i}_{uuid.uuid4().hex[:8]}","type":"invoice.paid","data":{{"n":{i}}}}}'
                 header = stripe.WebhookSignature.generate_signature_header(body, "whsec_b")
                 started = time.perf_counter()
-                async with client.post(source["ingestUrl"], data=body, headers={"Stripe-Signature": header}) as r:
+                async with client.post(
+                    source["ingestUrl"], data=body, headers={"Stripe-Signature": header}
+                ) as r:
                     await r.read()
                     if r.status != 200:
                         failures += 1
@@ -152,7 +155,9 @@ async def _with_database(use_postgres: bool, rate: int, seconds: float) -> dict[
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rate", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--postgres", action="store_true")

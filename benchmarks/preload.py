@@ -13,10 +13,10 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 
 import asyncpg
-from hookwire.clock import now_ms
-from hookwire.ids import new_id
 
 from benchmarks.payloads import EVENT_TYPE, payload_bytes
+from hookwire.clock import now_ms
+from hookwire.ids import new_id
 
 BATCH = 20_000
 

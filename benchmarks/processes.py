@@ -16,7 +16,8 @@ import signal
 import socket
 import subprocess
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -48,6 +49,60 @@ def child_pids(pid: int) -> list[int]:
             with open(f"/proc/{pid}/task/{task}/children") as children:
                 found += [int(c) for c in children.read().split()]
     return found
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time a live process has used so far."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
+
+
+def pids_named(command: str) -> list[int]:
+    """Every process whose command name is `command` (the PostgreSQL server's backends)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as comm:
+                    if comm.read().strip() == command:
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+class CpuMeter:
+    """CPU used by groups of processes between `start()` and `stop()`, as % of one core."""
+
+    def __init__(self, groups: dict[str, Callable[[], list[int]]]) -> None:
+        self._groups = groups
+        self._before: dict[int, float] = {}
+        self._began = 0.0
+
+    def _sample(self) -> dict[str, dict[int, float]]:
+        samples: dict[str, dict[int, float]] = {}
+        for name, pids in self._groups.items():
+            samples[name] = {pid: s for pid in pids() if (s := cpu_seconds(pid)) is not None}
+        return samples
+
+    def start(self) -> None:
+        self._began = time.monotonic()
+        self._before = {pid: s for group in self._sample().values() for pid, s in group.items()}
+
+    def stop(self) -> dict[str, float]:
+        wall = max(time.monotonic() - self._began, 1e-6)
+        used = {}
+        for name, group in self._sample().items():
+            seconds = sum(s - self._before.get(pid, 0.0) for pid, s in group.items())
+            used[name] = round(100 * seconds / wall, 1)
+        return used
 
 
 class Process:
@@ -88,6 +143,12 @@ class Process:
                 if kb is not None:
                     self.peak_rss_kb[label] = max(kb, self.peak_rss_kb.get(label, 0))
 
+    def pids(self) -> list[int]:
+        """This process and its children, while it runs."""
+        if not self.running():
+            return []
+        return [self.pid, *child_pids(self.pid)]
+
     @property
     def peak_rss_mb(self) -> dict[str, float]:
         with self._lock:
@@ -118,19 +179,24 @@ class Process:
 class Supervisor:
     """Starts the processes of a run, samples their memory, and stops them all at the end."""
 
-    def __init__(self, log_dir: Path) -> None:
+    def __init__(self, log_dir: Path, profile_dir: Path | None = None) -> None:
         self.log_dir = log_dir
+        self.profile_dir = profile_dir  # when set, hookwire processes run under cProfile
         self._processes: list[Process] = []
         self._stop_sampling = threading.Event()
         self._sampler = threading.Thread(target=self._sample_loop, name="rss-sampler", daemon=True)
         self._sampler.start()
 
-    def start(self, name: str, argv: Sequence[str], env: dict[str, str] | None = None) -> Process:
+    def unique_name(self, name: str) -> str:
         taken = {p.name for p in self._processes}
         unique, n = name, 1
         while unique in taken:
             n += 1
             unique = f"{name}-{n}"
+        return unique
+
+    def start(self, name: str, argv: Sequence[str], env: dict[str, str] | None = None) -> Process:
+        unique = self.unique_name(name)
         process = Process(unique, argv, env=env, log_dir=self.log_dir).start()
         self._processes.append(process)
         return process

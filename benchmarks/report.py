@@ -44,7 +44,9 @@ class Results:
         self.failures: dict[str, str] = {}
         self.notes: dict[str, Any] = {}
 
-    def add(self, key: str, label: str, value: float, unit: str, *, rate: bool = False, **detail: Any) -> None:
+    def add(
+        self, key: str, label: str, value: float, unit: str, *, rate: bool = False, **detail: Any
+    ) -> None:
         self.figures[key] = Figure(key, label, value, unit, rate, detail)
 
     def value(self, key: str) -> float | None:
@@ -66,7 +68,7 @@ def _ratio_target(label: str, numerator: str, denominator: str, at_least: float)
         if top is None or not bottom:
             return None
         ratio = top / bottom
-        return ratio >= at_least, f"{ratio:.2f}×"
+        return ratio >= at_least, f"{ratio:.2f}x"
 
     return Target(label, check)
 
@@ -84,7 +86,7 @@ def _backlog_target(results: Results) -> tuple[bool, str] | None:
     if small is None or large is None or rss is None:
         return None
     ratio = large / small
-    return ratio >= 0.85 and rss < 300, f"{ratio:.2f}× the small-backlog rate, peak RSS {rss:.0f} MB"
+    return ratio >= 0.85 and rss < 300, f"{ratio:.2f}x the small-backlog rate, peak RSS {rss:.0f} MB"
 
 
 def _isolation_target(results: Results) -> tuple[bool, str] | None:
@@ -92,14 +94,14 @@ def _isolation_target(results: Results) -> tuple[bool, str] | None:
     if clean is None or dead is None or not clean:
         return None
     ratio = dead / clean
-    return ratio <= 1.10, f"{dead:.1f} vs {clean:.1f} ms ({ratio:.2f}×)"
+    return ratio <= 1.10, f"{dead:.1f} vs {clean:.1f} ms ({ratio:.2f}x)"
 
 
 TARGETS = (
     _ratio_target("SQLite delivery rate ≥ 70% of ceiling", "sqlite.delivery_rate", "ceiling.rate", 0.70),
-    _ratio_target("hookwire (SQLite delivery) ≥ 10× Celery", "sqlite.delivery_rate", "celery.rate", 10.0),
+    _ratio_target("hookwire (SQLite delivery) ≥ 10x Celery", "sqlite.delivery_rate", "celery.rate", 10.0),
     Target("p99 sent→first attempt < 100 ms at half max rate", _latency_target),
-    _ratio_target("PostgreSQL 2 workers ≥ 1.7× 1 worker", "postgres.rate_2", "postgres.rate_1", 1.7),
+    _ratio_target("PostgreSQL 2 workers ≥ 1.7x 1 worker", "postgres.rate_2", "postgres.rate_1", 1.7),
     Target("big backlog drains ≥ 85% of the 10k rate, every process < 300 MB", _backlog_target),
     Target("healthy p99 with a dead endpoint within 10% of without", _isolation_target),
 )
@@ -108,7 +110,7 @@ TARGETS = (
 def _number(value: float, unit: str) -> str:
     if math.isnan(value):
         return "—"
-    if unit in ("ms", "MB", "×"):
+    if unit in ("ms", "MB", "x"):
         return f"{value:,.1f} {unit}"
     return f"{value:,.0f} {unit}"
 
@@ -158,6 +160,17 @@ def machine() -> dict[str, Any]:
     }
 
 
+def _finite(value: Any) -> Any:
+    """The data with NaN and infinities as null (JSON has no NaN)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
 def write_json(results: Results, *, mode: str, started: dt.datetime, seconds: float, argv: list[str]) -> Path:
     """benchmarks/results/<date>.json for a full run, <date>-<mode>.json otherwise (via a .tmp)."""
     RESULTS_DIR.mkdir(exist_ok=True)
@@ -179,13 +192,15 @@ def write_json(results: Results, *, mode: str, started: dt.datetime, seconds: fl
         "targets": [
             {
                 "target": t.label,
-                "status": "not measured" if (o := t.check(results)) is None else ("met" if o[0] else "missed"),
+                "status": "not measured"
+                if (o := t.check(results)) is None
+                else ("met" if o[0] else "missed"),
                 "measured": None if o is None else o[1],
             }
             for t in TARGETS
         ],
     }
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    tmp.write_text(json.dumps(_finite(data), indent=2, default=str, allow_nan=False) + "\n")
     tmp.replace(path)
     return path

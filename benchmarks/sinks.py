@@ -26,7 +26,13 @@ PROGRESS_SECONDS = 15.0
 
 
 class DrainStalled(RuntimeError):
-    """Nothing new arrived at the receiver for too long, or a process it depends on died."""
+    """Time ran out, nothing new arrived for too long, or a process it depends on died."""
+
+    def __init__(self, message: str, count: int, first_at: float | None, last_at: float) -> None:
+        super().__init__(message)
+        self.count = count
+        self.first_at = first_at
+        self.last_at = last_at
 
 
 @dataclass(frozen=True)
@@ -58,7 +64,13 @@ class Sink(Protocol):
     async def posts(self) -> int: ...
 
     async def wait_for(
-        self, expected: int, *, timeout: float, alive: Any = None, progress: Any = None
+        self,
+        expected: int,
+        *,
+        timeout: float,
+        alive: Any = None,
+        progress: Any = None,
+        on_first: Any = None,
     ) -> Drain: ...
 
     async def close(self) -> None: ...
@@ -92,13 +104,14 @@ async def _poll_until(
     timeout: float,
     alive: Any,
     progress: Any = None,
+    on_first: Any = None,
     stall_seconds: float = 60.0,
 ) -> tuple[int, float | None, float, list[tuple[float, int]]]:
     """Poll `read()` (the count so far) until it reaches `expected`.
 
     Returns (count, first arrival, last poll, timeline): the timeline holds (seconds since
     the first arrival, count) every PROGRESS_SECONDS, and `progress(count, seconds)` is
-    called at each of those points.
+    called at each of those points; `on_first()` is called when the first one is seen.
     """
     first_at: float | None = None
     last_change = time.monotonic()
@@ -113,6 +126,8 @@ async def _poll_until(
             seen, last_change = count, time.monotonic()
             if first_at is None:
                 first_at = now - POLL_SECONDS / 2
+                if on_first is not None:
+                    on_first()
         if first_at is not None and now - first_at >= next_mark:
             timeline.append((round(now - first_at, 2), count))
             if progress is not None and next_mark > 0:
@@ -121,12 +136,15 @@ async def _poll_until(
         if count >= expected:
             return count, first_at, now, timeline
         if time.monotonic() > deadline:
-            raise DrainStalled(f"{count} of {expected} arrived within {timeout:.0f}s")
-        if time.monotonic() - last_change > stall_seconds:
-            raise DrainStalled(f"stalled at {count} of {expected} for {stall_seconds:.0f}s")
-        if alive is not None and not alive():
-            raise DrainStalled(f"a hookwire process exited; {count} of {expected} arrived")
-        await asyncio.sleep(POLL_SECONDS)
+            problem = f"{count} of {expected} arrived within {timeout:.0f}s"
+        elif time.monotonic() - last_change > stall_seconds:
+            problem = f"stalled at {count} of {expected} for {stall_seconds:.0f}s"
+        elif alive is not None and not alive():
+            problem = f"a process exited; {count} of {expected} arrived"
+        else:
+            await asyncio.sleep(POLL_SECONDS)
+            continue
+        raise DrainStalled(problem, count, first_at, now)
 
 
 class RecordingSink:
@@ -144,7 +162,11 @@ class RecordingSink:
         port = free_port()
         argv = [sys.executable, "-m", "benchmarks.receiver", "--port", str(port)]
         sink = cls(supervisor.start("receiver", argv), port)
-        await _wait_up(sink._session, f"{sink.url}/_stats", sink.process, timeout=20)
+        try:
+            await _wait_up(sink._session, f"{sink.url}/_stats", sink.process, timeout=20)
+        except BaseException:
+            await sink.close()
+            raise
         return sink
 
     async def reset(self) -> None:
@@ -162,10 +184,16 @@ class RecordingSink:
         return [tuple(s) for s in await _get_json(self._session, f"{self.url}/_samples")]  # type: ignore[misc]
 
     async def wait_for(
-        self, expected: int, *, timeout: float, alive: Any = None, progress: Any = None
+        self,
+        expected: int,
+        *,
+        timeout: float,
+        alive: Any = None,
+        progress: Any = None,
+        on_first: Any = None,
     ) -> Drain:
         count, _, _, timeline = await _poll_until(
-            expected, self.posts, timeout=timeout, alive=alive, progress=progress
+            expected, self.posts, timeout=timeout, alive=alive, progress=progress, on_first=on_first
         )
         stats = await self.stats()
         return Drain(count, stats["first_at"], stats["last_at"], timeline)
@@ -182,7 +210,11 @@ error_log {dir}/error.log warn;
 events {{ worker_connections 8192; }}
 http {{
     access_log off;
-    client_body_temp_path {dir}/body;
+    client_body_temp_path {dir}/tmp/body;
+    proxy_temp_path {dir}/tmp/proxy;
+    fastcgi_temp_path {dir}/tmp/fastcgi;
+    uwsgi_temp_path {dir}/tmp/uwsgi;
+    scgi_temp_path {dir}/tmp/scgi;
     keepalive_requests 10000000;
     keepalive_timeout 120s;
     client_max_body_size 4m;
@@ -215,13 +247,19 @@ class NginxSink:
     async def start(cls, supervisor: Supervisor, nginx: str, workdir: Path) -> NginxSink:
         port = free_port()
         conf_dir = workdir / "nginx"
-        (conf_dir / "body").mkdir(parents=True, exist_ok=True)
+        (conf_dir / "tmp").mkdir(parents=True, exist_ok=True)
         conf = conf_dir / "nginx.conf"
         conf.write_text(_NGINX_CONF.format(dir=conf_dir, port=port))
-        process = supervisor.start("nginx", [nginx, "-p", str(conf_dir), "-c", str(conf)])
+        process = supervisor.start(
+            "nginx", [nginx, "-p", str(conf_dir), "-e", str(conf_dir / "error.log"), "-c", str(conf)]
+        )
         sink = cls(process, port)
-        await _wait_up(sink._session, f"{sink.url}/_stats", process, timeout=20)
-        await sink.reset()
+        try:
+            await _wait_up(sink._session, f"{sink.url}/_stats", process, timeout=20)
+            await sink.reset()
+        except BaseException:
+            await sink.close()
+            raise
         return sink
 
     async def _requests(self) -> int:
@@ -240,10 +278,16 @@ class NginxSink:
         return requests - self._polls - self._base
 
     async def wait_for(
-        self, expected: int, *, timeout: float, alive: Any = None, progress: Any = None
+        self,
+        expected: int,
+        *,
+        timeout: float,
+        alive: Any = None,
+        progress: Any = None,
+        on_first: Any = None,
     ) -> Drain:
         count, first_at, last_at, timeline = await _poll_until(
-            expected, self.posts, timeout=timeout, alive=alive, progress=progress
+            expected, self.posts, timeout=timeout, alive=alive, progress=progress, on_first=on_first
         )
         return Drain(count, first_at or last_at, last_at, timeline)
 

@@ -8,11 +8,14 @@
 
 from __future__ import annotations
 
+import os
+
 from benchmarks.context import Context
 from benchmarks.databases import fresh_sqlite_url
 from benchmarks.drain import drain_with_workers
 from benchmarks.hookwire_process import TOKEN, start_serve
 from benchmarks.load import ingest
+from benchmarks.processes import CpuMeter
 
 
 async def run(ctx: Context) -> None:
@@ -26,9 +29,12 @@ async def run(ctx: Context) -> None:
             "sqlite",
             f"ingest: {plan.ingest_messages:,} messages, {plan.ingest_concurrency} clients, workers off",
         )
+        meter = CpuMeter({"hookwire serve": api.process.pids, "load client": lambda: [os.getpid()]})
+        meter.start()
         result = await ingest(
             api.messages_url(app_id), TOKEN, count=plan.ingest_messages, concurrency=plan.ingest_concurrency
         )
+        cpu = meter.stop()
     finally:
         await api.stop()
     ctx.results.add(
@@ -41,8 +47,9 @@ async def run(ctx: Context) -> None:
         seconds=round(result.seconds, 2),
         concurrency=plan.ingest_concurrency,
         peak_rss_mb=ctx.rss(api.process),
+        cpu_percent_of_a_core=cpu,
     )
-    ctx.log("sqlite", f"ingest: {result.rate:,.0f} msg/s, statuses {result.statuses}")
+    ctx.log("sqlite", f"ingest: {result.rate:,.0f} msg/s, statuses {result.statuses}; CPU % {cpu}")
     if result.accepted == 0:
         raise RuntimeError(f"no message was accepted: {result.statuses}")
 

@@ -23,9 +23,10 @@ TABLES = {
 
 async def _tables(db: object, dialect: str) -> set[str]:
     if dialect == "sqlite":
-        conn = db._writer  # type: ignore[attr-defined]
-        async with conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'") as cursor:
-            return {row["name"] for row in await cursor.fetchall()}
+        rows = await db._reader.run(  # type: ignore[attr-defined]
+            lambda c: c.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        )
+        return {row["name"] for row in rows}
     async with db._pool.acquire() as conn:  # type: ignore[attr-defined]
         rows = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
         return {row["tablename"] for row in rows}
@@ -55,9 +56,9 @@ async def test_every_named_query_is_valid_sql_on_its_database(database_url: str)
         queries = load_queries(db.dialect)
         assert {"claim_due_deliveries", "insert_message", "insert_delivery"} <= set(queries)
         if db.dialect == "sqlite":
-            conn = db._writer  # type: ignore[attr-defined]
             for query in queries.values():
-                await conn.execute("EXPLAIN " + query.sql, {name: None for name in query.params})
+                params = {name: None for name in query.params}
+                await db._reader.run(lambda c, q=query, p=params: c.execute("EXPLAIN " + q.sql, p))  # type: ignore[attr-defined]
         else:
             async with db._pool.acquire() as conn:  # type: ignore[attr-defined]
                 for query in queries.values():

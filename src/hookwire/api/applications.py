@@ -6,13 +6,14 @@ from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
 from hookwire.api.deps import require_admin
+from hookwire.api.json_body import StrictJsonRoute
 from hookwire.api.params import Order
 from hookwire.api.responses import json_response, no_content
 from hookwire.outbound import applications
 from hookwire.outbound.models import ApplicationIn, ApplicationOut, ApplicationPatch, ListResponse
 from hookwire.runtime import Runtime
 
-router = APIRouter(prefix="/api/v1/app", tags=["Application"])
+router = APIRouter(prefix="/api/v1/app", tags=["Application"], route_class=StrictJsonRoute)
 
 
 @router.get("", response_model=ListResponse)

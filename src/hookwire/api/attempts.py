@@ -6,12 +6,13 @@ from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
 from hookwire.api.deps import require_admin
+from hookwire.api.json_body import StrictJsonRoute
 from hookwire.api.responses import json_response, no_content
 from hookwire.outbound import attempts
 from hookwire.outbound.models import ListResponse, MessageAttemptOut, MessageStatus
 from hookwire.runtime import Runtime
 
-router = APIRouter(prefix="/api/v1/app/{app_id}", tags=["Message Attempt"])
+router = APIRouter(prefix="/api/v1/app/{app_id}", tags=["Message Attempt"], route_class=StrictJsonRoute)
 
 
 @router.get("/attempt/msg/{msg_id}", response_model=ListResponse)

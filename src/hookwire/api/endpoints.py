@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
 from hookwire.api.deps import require_admin
+from hookwire.api.json_body import StrictJsonRoute
 from hookwire.api.params import Order
 from hookwire.api.responses import json_response, no_content
 from hookwire.outbound import endpoints
@@ -29,7 +30,7 @@ from hookwire.outbound.models import (
 )
 from hookwire.runtime import Runtime
 
-router = APIRouter(prefix="/api/v1/app/{app_id}/endpoint", tags=["Endpoint"])
+router = APIRouter(prefix="/api/v1/app/{app_id}/endpoint", tags=["Endpoint"], route_class=StrictJsonRoute)
 
 
 @router.get("", response_model=ListResponse)

@@ -6,13 +6,14 @@ from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
 from hookwire.api.deps import require_admin
+from hookwire.api.json_body import StrictJsonRoute
 from hookwire.api.params import Order
 from hookwire.api.responses import json_response, no_content
 from hookwire.outbound import event_types
 from hookwire.outbound.models import EventTypeIn, EventTypeOut, EventTypePatch, ListResponse
 from hookwire.runtime import Runtime
 
-router = APIRouter(prefix="/api/v1/event-type", tags=["Event Type"])
+router = APIRouter(prefix="/api/v1/event-type", tags=["Event Type"], route_class=StrictJsonRoute)
 
 
 @router.get("", response_model=ListResponse)

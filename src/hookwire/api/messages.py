@@ -8,13 +8,14 @@ from fastapi import APIRouter, Depends, Header, Query
 from starlette.responses import Response
 
 from hookwire.api.deps import require_admin
+from hookwire.api.json_body import StrictJsonRoute
 from hookwire.api.params import split_list
 from hookwire.api.responses import json_response, no_content
 from hookwire.outbound import messages
 from hookwire.outbound.models import ListResponse, MessageIn, MessageOut
 from hookwire.runtime import Runtime
 
-router = APIRouter(prefix="/api/v1/app/{app_id}/msg", tags=["Message"])
+router = APIRouter(prefix="/api/v1/app/{app_id}/msg", tags=["Message"], route_class=StrictJsonRoute)
 
 
 @router.post("", response_model=MessageOut, status_code=202)

@@ -18,6 +18,8 @@ import aiohttp
 from hookwire.delivery.ssrf import blocked_reason
 
 MAX_RESPONSE_BYTES = 64 * 1024
+# Responses are kept as they came; asking for gzip would store compressed bytes.
+_SKIP_AUTO_HEADERS = frozenset({"Accept-Encoding"})
 
 
 @dataclass(frozen=True)
@@ -41,8 +43,13 @@ async def _read_limited(response: aiohttp.ClientResponse) -> bytes:
     return b"".join(chunks)
 
 
+def _text(raw: bytes) -> str:
+    """Body bytes as storable text: invalid UTF-8 and NUL (PostgreSQL TEXT refuses it) replaced."""
+    return raw.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+
+
 def describe_error(exc: BaseException, url: str, timeout: float) -> str:
-    """A one-line reason for an attempt that got no response."""
+    """A one-line reason for an attempt that got no (complete) response."""
     blocked = blocked_reason(exc)
     if blocked is not None:
         return str(blocked)
@@ -57,6 +64,9 @@ def describe_error(exc: BaseException, url: str, timeout: float) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+_FAILURES = (aiohttp.ClientError, TimeoutError, OSError, ValueError)
+
+
 class Sender:
     """Sends webhook requests through one session (one connection pool per origin)."""
 
@@ -67,20 +77,26 @@ class Sender:
 
     async def send(self, url: str, body: bytes, headers: dict[str, str]) -> SendResult:
         started = time.monotonic()
+
+        def elapsed() -> int:
+            return int((time.monotonic() - started) * 1000)
+
         try:
             async with self._session.post(
-                url, data=body, headers=headers, allow_redirects=False, timeout=self._client_timeout
+                url,
+                data=body,
+                headers=headers,
+                allow_redirects=False,
+                timeout=self._client_timeout,
+                skip_auto_headers=_SKIP_AUTO_HEADERS,
             ) as response:
-                raw = await _read_limited(response)
-                return SendResult(
-                    status_code=response.status,
-                    duration_ms=int((time.monotonic() - started) * 1000),
-                    body=raw.decode("utf-8", errors="replace"),
-                    headers={k.lower(): v for k, v in response.headers.items()},
-                )
-        except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
-            return SendResult(
-                status_code=0,
-                duration_ms=int((time.monotonic() - started) * 1000),
-                error=describe_error(exc, url, self._timeout),
-            )
+                status = response.status
+                kept = {k.lower(): _text(v.encode(errors="replace")) for k, v in response.headers.items()}
+                try:
+                    raw = await _read_limited(response)
+                except _FAILURES as exc:  # the status arrived; the body did not
+                    error = "reading the response body failed: " + describe_error(exc, url, self._timeout)
+                    return SendResult(status, elapsed(), headers=kept, error=error)
+                return SendResult(status, elapsed(), body=_text(raw), headers=kept)
+        except _FAILURES as exc:
+            return SendResult(0, elapsed(), error=describe_error(exc, url, self._timeout))

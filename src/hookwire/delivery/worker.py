@@ -1,11 +1,21 @@
 """The delivery worker: claim due deliveries, send them, record attempts, schedule retries.
 
 The deliveries table is the queue. A worker claims a batch (marking the rows
-`sending` with a lease that expires), sends each one concurrently, and writes the
-attempts and the new delivery states in batched transactions. A worker that dies
-loses nothing: its leased rows become due again when the lease runs out. Wake-ups
-come from commits (in-process on SQLite, LISTEN/NOTIFY on PostgreSQL) with a slow
-poll as a safety net.
+`sending`, status 3, with next_attempt_at holding the lease expiry) and sends each
+one concurrently. One recorder task writes the attempts and new delivery states in
+batched transactions and, while sends are in flight, pushes their leases forward (a
+heartbeat), so a slow endpoint never lets a live worker's row be claimed twice.
+
+A worker that dies loses nothing: without the heartbeat its leases run out and the
+rows become due again. Every write that ends a claim is fenced by the lease value
+the worker holds, so a worker that lost a row (its lease ran out) cannot overwrite
+the state another worker wrote; its attempt is still recorded.
+
+Capacity counts claimed rows until their attempt is recorded, so at most
+`concurrency` deliveries are sent-but-unrecorded at any moment: that bounds the
+duplicates a crash can cause. Wake-ups come from commits (in-process on SQLite,
+LISTEN/NOTIFY on PostgreSQL), from the recorder when capacity frees up, and from
+retries this worker scheduled; a slow poll is the safety net.
 """
 
 from __future__ import annotations
@@ -13,7 +23,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import orjson
@@ -21,7 +33,7 @@ import orjson
 from hookwire import __version__
 from hookwire.clock import now_ms
 from hookwire.delivery.endpoint_cache import EndpointCache, EndpointTarget
-from hookwire.delivery.retry import RETRY_AFTER_STATUSES, is_success, parse_retry_after, retry_delay
+from hookwire.delivery.retry import judge_attempt
 from hookwire.delivery.sender import Sender, SendResult
 from hookwire.delivery.signing import sign
 from hookwire.ids import new_id
@@ -31,7 +43,10 @@ from hookwire.store import Row
 log = logging.getLogger("hookwire.delivery")
 
 USER_AGENT = f"hookwire/{__version__}"
-SUCCESS, PENDING, FAIL, CANCELED = 0, 1, 2, 4
+SUCCESS, PENDING, FAIL, SENDING, CANCELED = 0, 1, 2, 3, 4
+_LOST = -1  # lease value of a row another worker took over: matches no row
+_MAX_BACKOFF = 30.0
+_MIN_WAIT = 0.005
 
 
 @dataclass
@@ -60,183 +75,259 @@ def build_headers(msg_id: str, timestamp: int, body: bytes, target: EndpointTarg
 
 
 class DeliveryWorker:
-    """Runs until stopped; `run(burst=True)` drains what is due and returns (tests, CLI)."""
+    """Runs until stopped; `run(burst=True)` drains the queue and returns (tests, CLI)."""
 
     def __init__(self, rt: Runtime, sender: Sender, *, concurrency: int | None = None, batch_size: int = 100):
         self._rt = rt
         self._sender = sender
-        self._concurrency = concurrency or rt.settings.worker_concurrency
-        self._batch_size = batch_size
+        self._concurrency = max(1, concurrency or rt.settings.worker_concurrency)
+        self._batch_size = max(1, batch_size)
+        self._lease_ms = max(1, int(rt.settings.lease_seconds * 1000))
         self._endpoints = EndpointCache(rt.box)
+        self._leases: dict[int, int] = {}  # claimed, not yet recorded: delivery id -> lease expiry (ms)
         self._inflight: set[asyncio.Task[None]] = set()
         self._done: list[_Done] = []
         self._wake = asyncio.Event()
         self._results_ready = asyncio.Event()
         self._stopping = False
-        self._local_next_due = float("inf")
-        self._claimed: set[int] = set()  # delivery ids leased by this worker and not yet recorded
+        self._recorder_stopping = False
+        self._next_retry_at = math.inf  # ms; the earliest retry this worker scheduled
         self.sent = 0
 
     def wake(self) -> None:
         self._wake.set()
 
-    async def run(self, *, burst: bool = False) -> None:
-        await self._rt.db.listen_deliveries(self.wake)
-        flusher = asyncio.create_task(self._flush_loop())
-        try:
-            while not self._stopping:
-                claimed = await self._claim_and_start()
-                idle = not claimed and not self._inflight and not self._done
-                if burst and idle and await self._nothing_due_soon():
-                    break
-                if claimed and len(self._inflight) < self._concurrency:
-                    continue
-                await self._sleep()
-        finally:
-            await self._drain(flusher)
-
     def stop(self) -> None:
-        """Stop claiming; in-flight attempts finish and are recorded before run() returns."""
+        """Stop claiming; in-flight attempts finish and are recorded, the rest released; run() returns."""
         self._stopping = True
         self._wake.set()
 
-    async def _nothing_due_soon(self) -> bool:
-        row = await self._rt.db.fetchrow("next_due_at")
-        due = row["due"] if row else None
-        if due is None:
-            return True
-        wait = (due - now_ms()) / 1000
-        if wait > 0:
-            await asyncio.sleep(min(wait, self._rt.settings.poll_interval))
-        return False
+    async def run(self, *, burst: bool = False, burst_horizon: float | None = None) -> None:
+        """Deliver until stop(). With burst, return once nothing is claimed, in flight or due
+        within `burst_horizon` seconds (None: wait for every scheduled retry and lease)."""
+        await self._rt.db.listen_deliveries(self.wake)
+        recorder = asyncio.create_task(self._record_loop())
+        try:
+            await self._claim_loop(burst, burst_horizon)
+        finally:
+            await self._drain(recorder)
 
-    async def _sleep(self) -> None:
+    # ------------------------------------------------------------------ claiming
+
+    async def _claim_loop(self, burst: bool, horizon: float | None) -> None:
+        backoff = 0.0
+        while not self._stopping:
+            self._wake.clear()  # before looking, so a wake-up during the claim is not lost
+            try:
+                _, more = await self._claim_and_start()
+                timeout = await self._idle_timeout(burst, horizon) if not more else 0.0
+            except Exception:
+                if burst:
+                    raise
+                backoff = min(max(backoff * 2, 0.1), _MAX_BACKOFF)
+                log.exception("claiming deliveries failed; retrying in %.1fs", backoff)
+                await self._sleep(backoff)
+                continue
+            backoff = 0.0
+            if timeout is None:
+                return
+            if timeout > 0:
+                await self._sleep(timeout)
+
+    async def _idle_timeout(self, burst: bool, horizon: float | None) -> float | None:
+        """How long to wait for a wake-up; None when a burst run is finished."""
         timeout = self._rt.settings.poll_interval
-        if self._local_next_due != float("inf"):
-            timeout = max(0.0, min(timeout, self._local_next_due - time.time()))
-        self._wake.clear()
+        if len(self._leases) >= self._concurrency:
+            return timeout  # the recorder wakes the loop when capacity frees up
+        if self._next_retry_at != math.inf:
+            timeout = min(timeout, (self._next_retry_at - now_ms()) / 1000)
+        if burst and not self._leases and not self._inflight and not self._done:
+            row = await self._rt.db.fetchrow("next_due_at")
+            due = row["due"] if row else None
+            if due is None:
+                return None
+            wait = (due - now_ms()) / 1000
+            if horizon is not None and wait > horizon:
+                return None
+            timeout = min(timeout, wait)
+        # Due but not claimable (locked by another worker's claim in progress): do not spin.
+        return max(timeout, _MIN_WAIT)
+
+    async def _sleep(self, timeout: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout)
 
-    async def _claim_and_start(self) -> int:
-        free = self._concurrency - len(self._inflight)
+    async def _claim_and_start(self) -> tuple[int, bool]:
+        """Claim what capacity allows and start sending; returns (claimed, more may be due now)."""
+        free = self._concurrency - len(self._leases)
         if free <= 0:
-            return 0
+            return 0, False
+        limit = min(free, self._batch_size)
         now = now_ms()
-        if now >= self._local_next_due * 1000:
-            self._local_next_due = float("inf")
-        lease_until = now + int(self._rt.settings.lease_seconds * 1000)
+        lease_until = now + self._lease_ms
         async with self._rt.db.transaction() as tx:
-            claimed = await tx.fetch(
-                "claim_due_deliveries", now=now, lease_until=lease_until, limit=min(free, self._batch_size)
-            )
-        if not claimed:
-            return 0
-        self._claimed.update(d["id"] for d in claimed)
-        messages = {
-            m["id"]: m
-            for m in await self._rt.db.fetch(
-                "messages_for_delivery", ids=sorted({d["msg_id"] for d in claimed})
-            )
-        }
-        targets = await self._endpoints.load(self._rt.db, (d["endpoint_id"] for d in claimed), now)
-        canceled = []
+            claimed = await tx.fetch("claim_due_deliveries", now=now, lease_until=lease_until, limit=limit)
+        if len(claimed) < limit and self._next_retry_at <= now:
+            self._next_retry_at = math.inf  # everything due by now was claimed
+        fresh = []
         for delivery in claimed:
-            msg = messages.get(delivery["msg_id"])
-            target = targets.get(delivery["endpoint_id"])
-            if msg is None or msg["payload"] is None or target is None or target.disabled:
-                canceled.append(delivery["id"])
-                continue
+            # A row of ours whose lease ran out while it was still being sent: keep the new lease
+            # and do not send it a second time.
+            if delivery["id"] not in self._leases:
+                fresh.append(delivery)
+            self._leases[delivery["id"]] = lease_until
+        if fresh:
+            await self._start(fresh, now)
+        return len(claimed), len(claimed) == limit
+
+    async def _start(self, claimed: list[Row], now: int) -> None:
+        try:
+            ids = sorted({d["msg_id"] for d in claimed})
+            messages = {m["id"]: m for m in await self._rt.db.fetch("messages_for_delivery", ids=ids)}
+            targets = await self._endpoints.load(self._rt.db, (d["endpoint_id"] for d in claimed), now)
+            sendable, canceled = [], []
+            for delivery in claimed:
+                msg = messages.get(delivery["msg_id"])
+                target = targets.get(delivery["endpoint_id"])
+                if msg is None or msg["payload"] is None or target is None or target.disabled:
+                    canceled.append({"id": delivery["id"], "now": now, "lease": self._leases[delivery["id"]]})
+                else:
+                    sendable.append((delivery, msg, target))
+            if canceled:
+                async with self._rt.db.transaction() as tx:
+                    await tx.executemany("cancel_delivery", canceled)
+        except BaseException:
+            for delivery in claimed:  # not heartbeated any more: their leases run out
+                self._leases.pop(delivery["id"], None)
+            raise
+        for row in canceled:
+            self._leases.pop(row["id"])
+        for delivery, msg, target in sendable:
             task = asyncio.create_task(self._send_one(delivery, msg, target))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
-        if canceled:
-            self._claimed.difference_update(canceled)
-            async with self._rt.db.transaction() as tx:
-                await tx.executemany("cancel_delivery", [{"id": i, "now": now} for i in canceled])
-        return len(claimed)
 
     async def _send_one(self, delivery: Row, msg: Row, target: EndpointTarget) -> None:
-        body = bytes(msg["payload"])
-        headers = build_headers(msg["id"], int(time.time()), body, target)
-        result = await self._sender.send(target.url, body, headers)
+        try:
+            body = bytes(msg["payload"])
+            headers = build_headers(msg["id"], int(time.time()), body, target)
+            result = await self._sender.send(target.url, body, headers)
+        except Exception as exc:  # a bug here must still end the claim with a recorded attempt
+            log.exception("sending delivery %s failed unexpectedly", delivery["id"])
+            result = SendResult(status_code=0, duration_ms=0, error=f"internal error: {exc!r}")
         self._done.append(_Done(delivery, target, result, now_ms()))
         self._results_ready.set()
         self.sent += 1
 
-    async def _flush_loop(self) -> None:
-        while True:
-            await self._results_ready.wait()
-            self._results_ready.clear()
-            await self._flush()
+    # ------------------------------------------------------------------ recording
 
-    async def _flush(self) -> None:
-        if not self._done:
-            return
+    async def _record_loop(self) -> None:
+        """Record finished attempts in batches; between batches, keep in-flight leases alive."""
+        beat_every = self._lease_ms / 3000
+        next_beat = time.monotonic() + beat_every
+        failures = 0
+        while True:
+            if self._recorder_stopping and not self._done:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._results_ready.wait(), max(0.0, next_beat - time.monotonic()))
+            self._results_ready.clear()
+            try:
+                if self._done:
+                    await self._record()
+                if time.monotonic() >= next_beat:
+                    await self._extend_leases()
+                    next_beat = time.monotonic() + beat_every
+                failures = 0
+            except Exception:
+                failures += 1
+                log.exception("recording attempts failed (try %d)", failures)
+                if self._recorder_stopping and failures >= 3:
+                    return  # shutting down with the database away: the leases will run out
+                await asyncio.sleep(min(0.1 * 2**failures, _MAX_BACKOFF))
+                self._results_ready.set()
+
+    async def _record(self) -> None:
         batch, self._done = self._done, []
-        self._claimed.difference_update(item.delivery["id"] for item in batch)
         attempts, updates = [], []
         failing, succeeding, gone = set(), set(), set()
         schedule = self._rt.settings.retry_delays
         for item in batch:
             d, result = item.delivery, item.result
-            ok = is_success(result.status_code)
-            attempts.append(
-                {
-                    "id": new_id("atmpt", item.finished_at),
-                    "delivery_id": d["id"],
-                    "msg_id": d["msg_id"],
-                    "endpoint_id": d["endpoint_id"],
-                    "app_id": d["app_id"],
-                    "url": item.target.url,
-                    "status": SUCCESS if ok else FAIL,
-                    "response_status_code": result.status_code,
-                    "response_headers": orjson.dumps(result.headers).decode() if result.headers else None,
-                    "response_body": result.body,
-                    "duration_ms": result.duration_ms,
-                    "trigger_type": 1 if d["manual"] else 0,
-                    "error": result.error,
-                    "now": item.finished_at,
-                }
+            verdict = judge_attempt(
+                result.status_code,
+                result.headers.get("retry-after"),
+                d["attempts"] + 1,
+                schedule,
+                now=item.finished_at / 1000,
             )
-            if ok:
+            attempts.append(_attempt_row(item, SUCCESS if verdict.success else FAIL))
+            update = {"id": d["id"], "lease": self._leases.get(d["id"], _LOST)}
+            if verdict.success:
                 succeeding.add(d["endpoint_id"])
-                updates.append({"id": d["id"], "status": SUCCESS, "next_attempt_at": item.finished_at})
+                updates.append({**update, "status": SUCCESS, "next_attempt_at": item.finished_at})
                 continue
             failing.add(d["endpoint_id"])
-            delay = None
-            if result.status_code == 410:
+            if verdict.disable_endpoint:
                 gone.add(d["endpoint_id"])
+            if verdict.retry_in is None:
+                updates.append({**update, "status": FAIL, "next_attempt_at": item.finished_at})
             else:
-                retry_after = None
-                if result.status_code in RETRY_AFTER_STATUSES:
-                    retry_after = parse_retry_after(result.headers.get("retry-after"), time.time())
-                delay = retry_delay(d["attempts"] + 1, schedule, retry_after=retry_after)
-            if delay is None:
-                updates.append({"id": d["id"], "status": FAIL, "next_attempt_at": item.finished_at})
-            else:
-                due = item.finished_at + int(delay * 1000)
-                self._local_next_due = min(self._local_next_due, due / 1000)
-                updates.append({"id": d["id"], "status": PENDING, "next_attempt_at": due})
+                due = item.finished_at + math.ceil(verdict.retry_in * 1000)
+                self._next_retry_at = min(self._next_retry_at, due)
+                updates.append({**update, "status": PENDING, "next_attempt_at": due})
         now = now_ms()
         cutoff = now - int(self._rt.settings.disable_after_seconds * 1000)
-        async with self._rt.db.transaction() as tx:
-            await tx.executemany("insert_attempt", attempts)
-            await tx.executemany("finish_delivery", [{**u, "now": now} for u in updates])
-            await tx.executemany("mark_endpoint_success", [{"id": e} for e in sorted(succeeding)])
-            still_failing = sorted(failing - succeeding)
-            await tx.executemany("mark_endpoint_failure", [{"id": e, "now": now} for e in still_failing])
-            await tx.executemany(
-                "disable_long_failing_endpoint",
-                [{"id": e, "now": now, "cutoff": cutoff} for e in still_failing],
-            )
-            await tx.executemany("disable_endpoint", [{"id": e, "now": now} for e in sorted(gone)])
+        still_failing = sorted(failing - succeeding)
+        try:
+            async with self._rt.db.transaction() as tx:
+                await tx.executemany("insert_attempt", attempts)
+                await tx.executemany("finish_delivery", [{**u, "now": now} for u in updates])
+                await tx.executemany("mark_endpoint_success", [{"id": e} for e in sorted(succeeding)])
+                await tx.executemany("mark_endpoint_failure", [{"id": e, "now": now} for e in still_failing])
+                await tx.executemany(
+                    "disable_long_failing_endpoint",
+                    [{"id": e, "now": now, "cutoff": cutoff} for e in still_failing],
+                )
+                await tx.executemany("disable_endpoint", [{"id": e, "now": now} for e in sorted(gone)])
+        except BaseException:
+            self._done[:0] = batch  # recorded on the next try
+            raise
+        for item in batch:
+            self._leases.pop(item.delivery["id"], None)
         if gone:
             log.warning("disabled endpoints that answered 410 Gone: %s", ", ".join(sorted(gone)))
-        if self._local_next_due != float("inf"):
-            self._wake.set()
+        self._wake.set()  # capacity freed, and maybe a retry is due sooner
 
-    async def _drain(self, flusher: asyncio.Task[None]) -> None:
+    async def _extend_leases(self) -> None:
+        groups: dict[int, list[int]] = {}
+        for delivery_id, lease in self._leases.items():
+            if lease != _LOST:
+                groups.setdefault(lease, []).append(delivery_id)
+        if not groups:
+            return
+        now = now_ms()
+        lease_until = now + self._lease_ms
+        kept: dict[int, set[int]] = {}
+        async with self._rt.db.transaction() as tx:
+            for lease, ids in groups.items():
+                rows = await tx.fetch("extend_leases", ids=ids, lease=lease, lease_until=lease_until, now=now)
+                kept[lease] = {r["id"] for r in rows}
+        for lease, ids in groups.items():
+            for delivery_id in ids:
+                if self._leases.get(delivery_id) != lease:
+                    continue  # recorded or re-claimed meanwhile
+                self._leases[delivery_id] = lease_until if delivery_id in kept[lease] else _LOST
+        lost = sum(len(ids) - len(kept[lease]) for lease, ids in groups.items())
+        if lost:
+            log.warning("%d deliveries were taken over by another worker after their lease ran out", lost)
+
+    # ------------------------------------------------------------------ stopping
+
+    async def _drain(self, recorder: asyncio.Task[None]) -> None:
+        """Let in-flight attempts finish (bounded by the request timeout), record them, and hand
+        back every lease still held."""
+        self._stopping = True
         grace = self._rt.settings.request_timeout + 1
         if self._inflight:
             _, pending = await asyncio.wait(set(self._inflight), timeout=grace)
@@ -244,15 +335,43 @@ class DeliveryWorker:
                 task.cancel()
             if pending:
                 await asyncio.gather(*pending, return_exceptions=True)
-        flusher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await flusher
-        await self._flush()
-        await self._release_unfinished()
+        self._recorder_stopping = True
+        self._results_ready.set()
+        try:
+            await recorder
+        except asyncio.CancelledError:
+            if not recorder.cancelled():
+                raise
+        finally:
+            if not recorder.done():
+                recorder.cancel()
+        await self._release(self._leases.items())
 
-    async def _release_unfinished(self) -> None:
-        """Hand back leases of deliveries this worker claimed but did not finish."""
-        if self._claimed:
-            ids, self._claimed = sorted(self._claimed), set()
+    async def _release(self, leases: Iterable[tuple[int, int]]) -> None:
+        now = now_ms()
+        rows = [{"id": i, "lease": lease, "now": now} for i, lease in sorted(leases) if lease != _LOST]
+        self._leases.clear()
+        if rows:
             async with self._rt.db.transaction() as tx:
-                await tx.execute("release_deliveries", ids=ids, now=now_ms())
+                await tx.executemany("release_delivery", rows)
+            await self._rt.db.notify_deliveries()
+
+
+def _attempt_row(item: _Done, status: int) -> dict[str, object]:
+    d, result = item.delivery, item.result
+    return {
+        "id": new_id("atmpt", item.finished_at),
+        "delivery_id": d["id"],
+        "msg_id": d["msg_id"],
+        "endpoint_id": d["endpoint_id"],
+        "app_id": d["app_id"],
+        "url": item.target.url,
+        "status": status,
+        "response_status_code": result.status_code,
+        "response_headers": orjson.dumps(result.headers).decode() if result.headers else None,
+        "response_body": result.body,
+        "duration_ms": result.duration_ms,
+        "trigger_type": 1 if d["manual"] else 0,
+        "error": result.error,
+        "now": item.finished_at,
+    }

@@ -50,7 +50,8 @@ async def _insert(db: Executor, data: ApplicationIn, app_id: str | None = None) 
         "metadata": orjson.dumps(data.metadata or {}).decode(),
         "now": now_ms(),
     }
-    await db.execute("insert_app", **params)
+    if await db.execute("insert_app", **params) == 0:  # a concurrent request took the uid
+        raise Conflict(f"an application with uid {data.uid!r} already exists")
     row = await db.fetchrow("get_app", key=params["id"])
     assert row is not None
     return row

@@ -133,7 +133,7 @@ async def _insert(rt: Runtime, tx: Executor, app: Row, data: EndpointIn) -> Endp
     event_types = await _check_event_types(tx, data.event_types)
     endpoint_id = new_id("ep")
     now = now_ms()
-    await tx.execute(
+    inserted = await tx.execute(
         "insert_endpoint",
         id=endpoint_id,
         app_id=app["id"],
@@ -148,7 +148,9 @@ async def _insert(rt: Runtime, tx: Executor, app: Row, data: EndpointIn) -> Endp
         headers=rt.box.seal(orjson.dumps(data.headers or {}).decode()),
         now=now,
     )
-    secret = data.secret or generate_secret()
+    if inserted == 0:  # a concurrent request took the uid
+        raise Conflict(f"an endpoint with uid {data.uid!r} already exists")
+    secret = generate_secret() if data.secret is None else data.secret
     await tx.execute("insert_endpoint_secret", endpoint_id=endpoint_id, secret=rt.box.seal(secret), now=now)
     row = await find_endpoint(tx, app["id"], endpoint_id)
     assert row is not None
@@ -214,7 +216,7 @@ async def _update(rt: Runtime, tx: Executor, row: Row, changes: dict[str, Any]) 
         headers=merged["headers"],
         now=now_ms(),
     )
-    if changes.get("secret"):
+    if "secret" in changes:
         await _replace_secret(rt, tx, row["id"], changes["secret"], grace_seconds=0)
     fresh = await find_endpoint(tx, row["app_id"], row["id"])
     assert fresh is not None
@@ -247,7 +249,9 @@ async def upsert_endpoint(rt: Runtime, app_key: str, key: str, data: EndpointIn)
 
 async def patch_endpoint(rt: Runtime, app_key: str, key: str, patch: EndpointPatch) -> EndpointOut:
     changes = patch.model_dump(exclude_unset=True)
-    if changes.get("secret"):
+    if changes.get("secret") is None:  # null leaves the secret as it is
+        changes.pop("secret", None)
+    else:
         _check_secret(changes["secret"])
     async with rt.db.transaction() as tx:
         _, row = await require_endpoint(tx, app_key, key)
@@ -284,7 +288,7 @@ async def rotate_secret(
     rt: Runtime, app_key: str, key: str, *, new_secret: str | None, grace_period_seconds: int | None
 ) -> str:
     """Make a new current secret (returned); the old one keeps signing until the grace period ends."""
-    secret = new_secret or generate_secret()
+    secret = generate_secret() if new_secret is None else new_secret
     _check_secret(secret, "key")
     grace = DEFAULT_GRACE_SECONDS if grace_period_seconds is None else grace_period_seconds
     async with rt.db.transaction() as tx:

@@ -8,6 +8,7 @@ import orjson
 
 from hookwire.clock import now_ms, to_datetime
 from hookwire.errors import Conflict, NotFound
+from hookwire.outbound.json_values import encode_json
 from hookwire.outbound.keys import check_new_key
 from hookwire.outbound.models import EventTypeIn, EventTypeOut, EventTypePatch, ListResponse
 from hookwire.outbound.pagination import HIGHEST_KEY, check_limit, page
@@ -15,8 +16,8 @@ from hookwire.runtime import Runtime
 from hookwire.store import Executor, Row
 
 
-def _json_or_none(value: Any) -> str | None:
-    return None if value is None else orjson.dumps(value).decode()
+def _json_or_none(value: Any, field: str) -> str | None:
+    return None if value is None else encode_json(value, field).decode()
 
 
 def event_type_out(row: Row) -> EventTypeOut:
@@ -46,17 +47,16 @@ def _columns(data: EventTypeIn | dict[str, Any]) -> dict[str, Any]:
         "description": values.get("description") or "",
         "archived": int(bool(values.get("archived"))),
         "deprecated": int(bool(values.get("deprecated"))),
-        "schemas": _json_or_none(values.get("schemas")),
+        "schemas": _json_or_none(values.get("schemas"), "schemas"),
         "group_name": values.get("group_name"),
-        "feature_flags": _json_or_none(values.get("feature_flags")),
+        "feature_flags": _json_or_none(values.get("feature_flags"), "featureFlags"),
     }
 
 
 async def create_event_type(rt: Runtime, data: EventTypeIn) -> EventTypeOut:
     async with rt.db.transaction() as tx:
-        if await tx.fetchrow("get_event_type", name=data.name) is not None:
+        if await tx.execute("insert_event_type", name=data.name, now=now_ms(), **_columns(data)) == 0:
             raise Conflict(f"event type {data.name!r} already exists")
-        await tx.execute("insert_event_type", name=data.name, now=now_ms(), **_columns(data))
         return event_type_out(await _require(tx, data.name))
 
 
@@ -90,7 +90,9 @@ async def upsert_event_type(
         row = await tx.fetchrow("get_event_type", name=name)
         if row is None:
             check_new_key(name, "event_type_name")
-            await tx.execute("insert_event_type", name=name, now=now_ms(), **_columns(data.model_dump()))
+            values = _columns(data.model_dump())
+            if await tx.execute("insert_event_type", name=name, now=now_ms(), **values) == 0:
+                raise Conflict(f"event type {name!r} was created concurrently; retry")
             return event_type_out(await _require(tx, name)), True
         await tx.execute("update_event_type", name=name, now=now_ms(), **_columns(data.model_dump()))
         return event_type_out(await _require(tx, name)), False

@@ -16,6 +16,7 @@ from hookwire.clock import now_ms, to_datetime, to_ms
 from hookwire.errors import NotFound
 from hookwire.ids import new_id
 from hookwire.outbound.applications import get_or_create_in_tx, require_app
+from hookwire.outbound.json_values import encode_json
 from hookwire.outbound.models import ListResponse, MessageIn, MessageOut
 from hookwire.outbound.pagination import HIGHEST_KEY, check_limit, page
 from hookwire.outbound.routing import select_endpoints
@@ -64,7 +65,7 @@ async def create_message(
     A repeated `eventId` or `idempotency-key` returns the message already stored
     instead of creating a second one.
     """
-    payload = orjson.dumps(data.payload)
+    payload = encode_json(data.payload, "payload")
     now = now_ms()
     async with rt.db.transaction() as tx:
         if data.application is not None:

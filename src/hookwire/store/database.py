@@ -13,6 +13,9 @@ from typing import Any, Protocol
 
 Row = dict[str, Any]
 WakeupCallback = Callable[[], None]
+# One statement of a write(): a named query with its parameters, or a list of parameter sets
+# to run it once per set (executemany).
+Step = tuple[str, dict[str, Any] | list[dict[str, Any]]]
 
 
 class Executor(Protocol):
@@ -35,6 +38,15 @@ class Database(Executor, Protocol):
     dialect: str
 
     def transaction(self) -> AbstractAsyncContextManager[Executor]: ...
+
+    async def write(self, steps: Sequence[Step], *, notify: bool = False) -> list[int]:
+        """Apply the steps atomically and return each one's row count.
+
+        The fast path for writes that need no reads inside the transaction: SQLite
+        commits concurrent calls together, PostgreSQL runs them on a pooled connection.
+        `notify` wakes delivery workers after the commit.
+        """
+        ...
 
     async def migrate(self) -> list[str]:
         """Apply pending migrations; return the names applied."""

@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 
 from hookwire.errors import StoreError
-from hookwire.store.database import Row, WakeupCallback
+from hookwire.store.database import Row, Step, WakeupCallback
 from hookwire.store.migrate import load_migrations
 from hookwire.store.queries import Query, load_queries
 
@@ -97,6 +97,19 @@ class PostgresDatabase:
     async def transaction(self) -> AsyncIterator[_Runner]:
         async with self._pool.acquire() as conn, conn.transaction():
             yield _Runner(conn, self._queries)
+
+    async def write(self, steps: Sequence[Step], *, notify: bool = False) -> list[int]:
+        counts = []
+        async with self.transaction() as tx:
+            for name, params in steps:
+                if isinstance(params, list):
+                    await tx.executemany(name, params)
+                    counts.append(len(params))
+                else:
+                    counts.append(await tx.execute(name, **params))
+            if notify:
+                await tx.notify_deliveries()
+        return counts
 
     async def listen_deliveries(self, callback: WakeupCallback) -> None:
         self._listeners.append(callback)

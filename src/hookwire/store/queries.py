@@ -47,7 +47,9 @@ def load_queries(dialect: str) -> dict[str, Query]:
     """All named queries from queries.sql and queries_*.sql (one file per domain), for `dialect`."""
     package = resources.files("hookwire.store")
     files = sorted(
-        entry.name for entry in package.iterdir() if entry.name.startswith("queries") and entry.name.endswith(".sql")
+        entry.name
+        for entry in package.iterdir()
+        if entry.name.startswith("queries") and entry.name.endswith(".sql")
     )
     text = "\n".join(package.joinpath(name).read_text() for name in files)
     matches = list(_BLOCK.finditer(text))

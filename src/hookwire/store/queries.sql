@@ -18,9 +18,12 @@ ON CONFLICT (key) DO NOTHING;
 
 -- ----------------------------------------------------------------- applications
 
+-- The inserts of uniquely named rows do nothing on a clash (0 rows): the caller checked first,
+-- so a clash means a concurrent request won, and it answers 409 instead of a driver error.
 -- name: insert_app --
 INSERT INTO applications (id, uid, name, throttle_rate, metadata, created_at, updated_at)
-VALUES (:id, :uid, :name, :throttle_rate, :metadata, :now, :now);
+VALUES (:id, :uid, :name, :throttle_rate, :metadata, :now, :now)
+ON CONFLICT DO NOTHING;
 
 -- name: get_app --
 SELECT * FROM applications WHERE id = :key OR uid = :key;
@@ -44,7 +47,8 @@ DELETE FROM applications WHERE id = :id;
 -- name: insert_event_type --
 INSERT INTO event_types (name, description, archived, deprecated, schemas, group_name, feature_flags,
     created_at, updated_at)
-VALUES (:name, :description, :archived, :deprecated, :schemas, :group_name, :feature_flags, :now, :now);
+VALUES (:name, :description, :archived, :deprecated, :schemas, :group_name, :feature_flags, :now, :now)
+ON CONFLICT DO NOTHING;
 
 -- name: get_event_type --
 SELECT * FROM event_types WHERE name = :name;
@@ -71,7 +75,8 @@ DELETE FROM event_types WHERE name = :name;
 INSERT INTO endpoints (id, app_id, uid, url, description, throttle_rate, disabled, event_types, channels,
     metadata, headers, created_at, updated_at)
 VALUES (:id, :app_id, :uid, :url, :description, :throttle_rate, :disabled, :event_types, :channels,
-    :metadata, :headers, :now, :now);
+    :metadata, :headers, :now, :now)
+ON CONFLICT DO NOTHING;
 
 -- name: get_endpoint --
 SELECT * FROM endpoints WHERE app_id = :app_id AND (id = :key OR uid = :key);
@@ -208,17 +213,27 @@ INSERT INTO attempts (id, delivery_id, msg_id, endpoint_id, app_id, url, status,
 VALUES (:id, :delivery_id, :msg_id, :endpoint_id, :app_id, :url, :status, :response_status_code,
     :response_headers, :response_body, :duration_ms, :trigger_type, :error, :now);
 
+-- The lease expiry a worker claimed a row with is its fencing token: a worker whose lease
+-- ran out (and another worker re-claimed the row) changes nothing with these three.
 -- name: finish_delivery --
 UPDATE deliveries SET status = :status, attempts = attempts + 1, next_attempt_at = :next_attempt_at,
     manual = 0, updated_at = :now
-WHERE id = :id;
+WHERE id = :id AND status = 3 AND next_attempt_at = :lease;
 
 -- name: cancel_delivery --
-UPDATE deliveries SET status = 4, updated_at = :now WHERE id = :id;
+UPDATE deliveries SET status = 4, updated_at = :now
+WHERE id = :id AND status = 3 AND next_attempt_at = :lease;
 
--- name: release_deliveries --
+-- name: release_delivery --
 UPDATE deliveries SET status = 1, next_attempt_at = :now, updated_at = :now
-WHERE id = ANY(:ids) AND status = 3;
+WHERE id = :id AND status = 3 AND next_attempt_at = :lease;
+
+-- Heartbeat: a worker still sending pushes its leases forward; rows it no longer holds are
+-- not returned.
+-- name: extend_leases --
+UPDATE deliveries SET next_attempt_at = :lease_until, updated_at = :now
+WHERE id = ANY(:ids) AND status = 3 AND next_attempt_at = :lease
+RETURNING id;
 
 -- name: requeue_delivery --
 INSERT INTO deliveries (msg_id, endpoint_id, app_id, status, attempts, next_attempt_at, manual,

@@ -1,25 +1,34 @@
-"""SQLite: one writer connection owns every write transaction; reads use their own connection.
+"""SQLite: one writer connection owns every write; reads use their own connection.
 
+Each connection lives on its own thread, so no database call blocks the event loop.
 WAL lets the reader run beside the writer; `busy_timeout` covers a second process
-(a `hookwire migrate` next to a running server). Wake-ups are in-process: a
-transaction that queued deliveries calls the listeners after it commits.
+(a `hookwire migrate` next to a running server).
+
+Writes that arrive together are committed together (group commit): `write()` queues
+its statements, and one transaction on the writer thread applies every queued group,
+each inside its own savepoint so one group's failure never touches another's. Under
+load that turns hundreds of small transactions, each paying several thread hops, into
+one hop and one commit. Wake-ups are in-process: a write that queued deliveries calls
+the listeners after it commits.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-import aiosqlite
 import orjson
 
-from hookwire.store.database import Row, WakeupCallback
+from hookwire.store.database import Row, Step, WakeupCallback
 from hookwire.store.migrate import load_migrations
 from hookwire.store.queries import Query, load_queries
+
+T = TypeVar("T")
 
 _PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -27,6 +36,7 @@ _PRAGMAS = (
     "PRAGMA busy_timeout=10000",
     "PRAGMA foreign_keys=ON",
 )
+_MAX_GROUP = 512
 
 
 def _dict_factory(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> Row:
@@ -41,33 +51,95 @@ def _bind(query: Query, params: dict[str, Any]) -> dict[str, Any]:
     return bound
 
 
-class _Runner:
-    """Runs named queries on one aiosqlite connection."""
+class _Connection:
+    """One sqlite3 connection, used only from its own thread."""
 
-    def __init__(self, conn: aiosqlite.Connection, queries: dict[str, Query]) -> None:
+    def __init__(self, path: str, name: str) -> None:
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"hookwire-sqlite-{name}")
+        self._path = path
+        self._conn: sqlite3.Connection | None = None
+
+    async def open(self) -> None:
+        def connect() -> sqlite3.Connection:
+            conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+            conn.row_factory = _dict_factory
+            for pragma in _PRAGMAS:
+                conn.execute(pragma)
+            return conn
+
+        self._conn = await asyncio.get_running_loop().run_in_executor(self._thread, connect)
+
+    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        conn = self._conn
+        assert conn is not None, "database is closed"
+        return await asyncio.get_running_loop().run_in_executor(self._thread, fn, conn)
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self.run(lambda c: c.close())
+            self._conn = None
+        self._thread.shutdown(wait=True)
+
+
+def _apply(conn: sqlite3.Connection, queries: dict[str, Query], steps: Sequence[Step]) -> list[int]:
+    counts = []
+    for name, params in steps:
+        query = queries[name]
+        if isinstance(params, list):
+            cursor = conn.executemany(query.sql, [_bind(query, p) for p in params]) if params else None
+        else:
+            cursor = conn.execute(query.sql, _bind(query, params))
+        counts.append(cursor.rowcount if cursor is not None else 0)
+    return counts
+
+
+def _apply_groups(
+    conn: sqlite3.Connection, queries: dict[str, Query], groups: list[Sequence[Step]]
+) -> list[list[int] | BaseException]:
+    """One transaction for every group, each in a savepoint of its own."""
+    results: list[list[int] | BaseException] = []
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for steps in groups:
+            conn.execute("SAVEPOINT grp")
+            try:
+                results.append(_apply(conn, queries, steps))
+            except sqlite3.Error as exc:
+                conn.execute("ROLLBACK TO grp")
+                results.append(exc)
+            conn.execute("RELEASE grp")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return results
+
+
+class _Runner:
+    """Runs named queries on one connection, one thread hop per statement."""
+
+    def __init__(self, conn: _Connection, queries: dict[str, Query]) -> None:
         self._conn = conn
         self._queries = queries
         self.notified = False
 
     async def fetch(self, name: str, /, **params: Any) -> list[Row]:
         query = self._queries[name]
-        async with self._conn.execute(query.sql, _bind(query, params)) as cursor:
-            return list(await cursor.fetchall())  # type: ignore[arg-type]
+        bound = _bind(query, params)
+        return await self._conn.run(lambda c: c.execute(query.sql, bound).fetchall())
 
     async def fetchrow(self, name: str, /, **params: Any) -> Row | None:
         query = self._queries[name]
-        async with self._conn.execute(query.sql, _bind(query, params)) as cursor:
-            return await cursor.fetchone()  # type: ignore[return-value]
+        bound = _bind(query, params)
+        return await self._conn.run(lambda c: c.execute(query.sql, bound).fetchone())
 
     async def execute(self, name: str, /, **params: Any) -> int:
-        query = self._queries[name]
-        async with self._conn.execute(query.sql, _bind(query, params)) as cursor:
-            return cursor.rowcount
+        return (await self._conn.run(lambda c: _apply(c, self._queries, [(name, params)])))[0]
 
     async def executemany(self, name: str, /, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
-            query = self._queries[name]
-            await self._conn.executemany(query.sql, [_bind(query, row) for row in rows])
+            await self._conn.run(lambda c: _apply(c, self._queries, [(name, list(rows))]))
 
     async def notify_deliveries(self) -> None:
         self.notified = True
@@ -79,60 +151,80 @@ class SqliteDatabase:
     def __init__(self, path: str) -> None:
         self.path = path
         self._queries = load_queries("sqlite")
-        self._writer: aiosqlite.Connection | None = None
-        self._reader: aiosqlite.Connection | None = None
+        self._writer = _Connection(path, "writer")
+        self._reader = _Connection(path, "reader")
         self._write_lock = asyncio.Lock()
         self._listeners: list[WakeupCallback] = []
+        self._pending: list[tuple[Sequence[Step], bool, asyncio.Future[list[int]]]] = []
+        self._group_writer: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, path: str) -> SqliteDatabase:
         db = cls(path)
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        db._writer = await db._connect()
-        db._reader = await db._connect()
+        await db._writer.open()
+        await db._reader.open()
         return db
 
-    async def _connect(self) -> aiosqlite.Connection:
-        conn = await aiosqlite.connect(self.path, isolation_level=None)
-        conn.row_factory = _dict_factory  # type: ignore[assignment]
-        for pragma in _PRAGMAS:
-            await conn.execute(pragma)
-        return conn
-
-    def _read_runner(self) -> _Runner:
-        assert self._reader is not None, "database is closed"
-        return _Runner(self._reader, self._queries)
-
     async def fetch(self, name: str, /, **params: Any) -> list[Row]:
-        return await self._read_runner().fetch(name, **params)
+        return await _Runner(self._reader, self._queries).fetch(name, **params)
 
     async def fetchrow(self, name: str, /, **params: Any) -> Row | None:
-        return await self._read_runner().fetchrow(name, **params)
+        return await _Runner(self._reader, self._queries).fetchrow(name, **params)
 
     async def execute(self, name: str, /, **params: Any) -> int:
-        async with self.transaction() as tx:
-            return await tx.execute(name, **params)
+        return (await self.write([(name, params)]))[0]
 
     async def executemany(self, name: str, /, rows: Sequence[dict[str, Any]]) -> None:
-        async with self.transaction() as tx:
-            await tx.executemany(name, rows)
+        await self.write([(name, list(rows))])
 
     async def notify_deliveries(self) -> None:
         self._wake()
 
+    async def write(self, steps: Sequence[Step], *, notify: bool = False) -> list[int]:
+        """Apply the steps atomically (grouped with concurrent writes); row counts per step."""
+        future: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
+        self._pending.append((steps, notify, future))
+        if self._group_writer is None or self._group_writer.done():
+            self._group_writer = asyncio.create_task(self._write_groups())
+        return await future
+
+    async def _write_groups(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending[:_MAX_GROUP], self._pending[_MAX_GROUP:]
+            groups = [steps for steps, _, _ in batch]
+            try:
+                async with self._write_lock:
+                    results = await self._writer.run(lambda c, g=groups: _apply_groups(c, self._queries, g))  # type: ignore[misc]
+            except BaseException as exc:
+                for _, _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+                continue
+            woke = False
+            for (_, notify, future), result in zip(batch, results, strict=True):
+                if isinstance(result, BaseException):
+                    future.set_exception(result)
+                else:
+                    woke = woke or notify
+                    future.set_result(result)
+            if woke:
+                self._wake()
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_Runner]:
-        assert self._writer is not None, "database is closed"
         async with self._write_lock:
             runner = _Runner(self._writer, self._queries)
-            await self._writer.execute("BEGIN IMMEDIATE")
+            await self._writer.run(lambda c: c.execute("BEGIN IMMEDIATE"))
             try:
                 yield runner
             except BaseException:
-                await self._writer.execute("ROLLBACK")
+                await self._writer.run(lambda c: c.execute("ROLLBACK"))
                 raise
-            await self._writer.execute("COMMIT")
+            await self._writer.run(lambda c: c.execute("COMMIT"))
         if runner.notified:
             self._wake()
 
@@ -144,40 +236,40 @@ class SqliteDatabase:
         self._listeners.append(callback)
 
     async def migrate(self) -> list[str]:
-        assert self._writer is not None
-        applied: list[str] = []
-        async with self._write_lock:
-            conn = self._writer
-            await conn.execute("BEGIN IMMEDIATE")
+        def apply(conn: sqlite3.Connection) -> list[str]:
+            applied: list[str] = []
+            conn.execute("BEGIN IMMEDIATE")
             try:
-                await conn.execute(
+                conn.execute(
                     "CREATE TABLE IF NOT EXISTS schema_migrations "
                     "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
                 )
-                async with conn.execute("SELECT version FROM schema_migrations") as cursor:
-                    done = {row["version"] for row in await cursor.fetchall()}
+                done = {row["version"] for row in conn.execute("SELECT version FROM schema_migrations")}
                 for migration in load_migrations("sqlite"):
                     if migration.version in done:
                         continue
                     for statement in _split_statements(migration.sql):
-                        await conn.execute(statement)
-                    await conn.execute(
+                        conn.execute(statement)
+                    conn.execute(
                         "INSERT INTO schema_migrations (version, name, applied_at) "
                         "VALUES (?, ?, CAST(strftime('%s','now') AS INTEGER) * 1000)",
                         (migration.version, migration.name),
                     )
                     applied.append(f"{migration.version:04d}_{migration.name}")
             except BaseException:
-                await conn.execute("ROLLBACK")
+                conn.execute("ROLLBACK")
                 raise
-            await conn.execute("COMMIT")
-        return applied
+            conn.execute("COMMIT")
+            return applied
+
+        async with self._write_lock:
+            return await self._writer.run(apply)
 
     async def close(self) -> None:
-        for conn in (self._writer, self._reader):
-            if conn is not None:
-                await conn.close()
-        self._writer = self._reader = None
+        if self._group_writer is not None:
+            await asyncio.gather(self._group_writer, return_exceptions=True)
+        await self._writer.close()
+        await self._reader.close()
 
 
 def _split_statements(sql: str) -> list[str]:
