@@ -30,7 +30,8 @@ class Plan:
     postgres_messages: int
     backlog_small: int
     backlog_large: int
-    isolation_seconds: float
+    isolation_seconds: float  # per variant, split over its rounds
+    isolation_rounds: int
     isolation_healthy: int
     isolation_timeout: float  # HOOKWIRE_REQUEST_TIMEOUT in the isolation runs
 
@@ -50,6 +51,7 @@ FULL = Plan(
     backlog_small=10_000,
     backlog_large=1_000_000,
     isolation_seconds=30,
+    isolation_rounds=2,
     isolation_healthy=99,
     isolation_timeout=2.0,
 )
@@ -69,6 +71,7 @@ QUICK = Plan(
     backlog_small=10_000,
     backlog_large=100_000,
     isolation_seconds=8,
+    isolation_rounds=1,
     isolation_healthy=99,
     isolation_timeout=2.0,
 )

@@ -16,11 +16,13 @@ can be negative: the worker may deliver before the client has read its response)
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from benchmarks.context import Context
 from benchmarks.databases import fresh_sqlite_url
 from benchmarks.hookwire_process import TOKEN, start_serve
 from benchmarks.load import ingest, paced, percentile
+from benchmarks.processes import CpuMeter
 
 
 async def run(ctx: Context) -> None:
@@ -35,11 +37,14 @@ async def run(ctx: Context) -> None:
 
         ctx.log("latency", f"max rate: {plan.latency_probe_messages:,} messages as fast as serve takes them")
         await recorder.reset()
+        meter = CpuMeter({"hookwire serve": api.process.pids, "receiver": recorder.process.pids})
+        meter.start()
         began = time.time()
         probe = await ingest(
             url, TOKEN, count=plan.latency_probe_messages, concurrency=plan.ingest_concurrency
         )
         drained = await recorder.wait_for(probe.accepted, timeout=300, alive=api.process.running)
+        probe_cpu = meter.stop()
         max_rate = probe.accepted / (drained.last_at - began)
         ctx.results.add(
             "latency.max_rate",
@@ -49,14 +54,18 @@ async def run(ctx: Context) -> None:
             rate=True,
             ingest_rate=round(probe.rate, 1),
             statuses=probe.statuses,
+            cpu_percent_of_a_core=probe_cpu,
         )
         ctx.log("latency", f"max rate {max_rate:,.0f} msg/s (ingest alone ran at {probe.rate:,.0f}/s)")
 
         rate = max_rate / 2
         ctx.log("latency", f"paced: {rate:,.0f} msg/s for {plan.latency_seconds:g}s")
         await recorder.reset()
+        meter = CpuMeter({"hookwire serve": api.process.pids, "receiver": recorder.process.pids})
+        meter.start()
         sent = await paced(url, TOKEN, rate=rate, seconds=plan.latency_seconds)
         await recorder.wait_for(len(sent.accepted_at), timeout=120, alive=api.process.running)
+        cpu = meter.stop()
         samples = [s for s in await recorder.samples() if s[0] == "/latency"]
     finally:
         await api.stop()
@@ -65,7 +74,7 @@ async def run(ctx: Context) -> None:
     from_accept = [
         (arrival - sent.accepted_at[seq]) * 1000 for _, seq, arrival, _ in samples if seq in sent.accepted_at
     ]
-    detail = {
+    detail: dict[str, Any] = {
         "paced_rate": round(rate, 1),
         "messages": len(sent.sent_at),
         "accepted": len(sent.accepted_at),
@@ -74,6 +83,7 @@ async def run(ctx: Context) -> None:
         "client_max_lag_ms": round(sent.max_lag * 1000, 1),
         "max_ms": round(max(from_send, default=float("nan")), 1),
         "peak_rss_mb": ctx.rss(api.process),
+        "cpu_percent_of_a_core": cpu,
     }
     results = ctx.results
     results.add("latency.p50_ms", "latency sent→first attempt p50", percentile(from_send, 50), "ms", **detail)
@@ -83,5 +93,6 @@ async def run(ctx: Context) -> None:
     ctx.log(
         "latency",
         f"sent→arrival p50 {percentile(from_send, 50):.1f} ms, p99 {percentile(from_send, 99):.1f} ms "
-        f"({len(samples)} arrived of {len(sent.sent_at)} sent; client lag ≤ {sent.max_lag * 1000:.0f} ms)",
+        f"({len(samples)} arrived of {len(sent.sent_at)} sent; client lag ≤ {sent.max_lag * 1000:.0f} ms); "
+        f"CPU % {cpu}",
     )

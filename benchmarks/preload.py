@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import asyncpg
 
@@ -23,13 +24,14 @@ BATCH = 20_000
 
 def _batches(
     app_id: str, endpoint_ids: Sequence[str], count: int
-) -> Iterator[tuple[list[tuple[object, ...]], list[tuple[object, ...]]]]:
+) -> Iterator[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]]:
     body = payload_bytes()
     done = 0
     while done < count:
         size = min(BATCH, count - done)
         now = now_ms()
-        messages, deliveries = [], []
+        messages: list[tuple[Any, ...]] = []
+        deliveries: list[tuple[Any, ...]] = []
         for _ in range(size):
             msg_id = new_id("msg", now)
             messages.append((msg_id, app_id, EVENT_TYPE, body, now))

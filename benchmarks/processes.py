@@ -78,12 +78,31 @@ def pids_named(command: str) -> list[int]:
     return found
 
 
+def machine_cpu() -> tuple[float, float, float]:
+    """(busy, steal, total) jiffies of the whole machine since boot, from /proc/stat."""
+    try:
+        with open("/proc/stat") as stat:
+            values = [float(v) for v in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return 0.0, 0.0, 0.0
+    idle = values[3] + (values[4] if len(values) > 4 else 0.0)  # idle + iowait
+    steal = values[7] if len(values) > 7 else 0.0
+    total = sum(values[:8])
+    return total - idle, steal, total
+
+
 class CpuMeter:
-    """CPU used by groups of processes between `start()` and `stop()`, as % of one core."""
+    """CPU used by groups of processes between `start()` and `stop()`, as % of one core.
+
+    Beside the groups it reports the whole machine (`machine, all processes`, up to
+    100 x CPU count) and what the hypervisor took (`steal`), so a figure measured while
+    something else was busy on the machine says so.
+    """
 
     def __init__(self, groups: dict[str, Callable[[], list[int]]]) -> None:
         self._groups = groups
         self._before: dict[int, float] = {}
+        self._machine_before = (0.0, 0.0, 0.0)
         self._began = 0.0
 
     def _sample(self) -> dict[str, dict[int, float]]:
@@ -94,6 +113,7 @@ class CpuMeter:
 
     def start(self) -> None:
         self._began = time.monotonic()
+        self._machine_before = machine_cpu()
         self._before = {pid: s for group in self._sample().values() for pid, s in group.items()}
 
     def stop(self) -> dict[str, float]:
@@ -102,6 +122,11 @@ class CpuMeter:
         for name, group in self._sample().items():
             seconds = sum(s - self._before.get(pid, 0.0) for pid, s in group.items())
             used[name] = round(100 * seconds / wall, 1)
+        busy, steal, total = (a - b for a, b in zip(machine_cpu(), self._machine_before, strict=True))
+        if total > 0:
+            cores = os.cpu_count() or 1
+            used["machine, all processes"] = round(100 * cores * busy / total, 1)
+            used["steal"] = round(100 * cores * steal / total, 1)
         return used
 
 

@@ -181,7 +181,8 @@ class RecordingSink:
 
     async def samples(self) -> list[tuple[str, int, float, float]]:
         """(path, seq, arrival, sent_at) of every first arrival since the last call."""
-        return [tuple(s) for s in await _get_json(self._session, f"{self.url}/_samples")]  # type: ignore[misc]
+        rows = await _get_json(self._session, f"{self.url}/_samples")
+        return [(str(path), int(seq), float(arrival), float(sent)) for path, seq, arrival, sent in rows]
 
     async def wait_for(
         self,

@@ -87,7 +87,7 @@ def test_message_list_filters_by_type_channel_tag_and_time_and_pages(svix: Svix)
     app_id = _app(svix, "invoice.paid", "user.created")
     early = [
         svix.message.create(app_id, MessageIn(event_type="invoice.paid", payload={"n": 1}, channels=["x"])),
-        svix.message.create(app_id, MessageIn(event_type="user.created", payload={"n": 2})),
+        svix.message.create(app_id, MessageIn(event_type="user.created", payload={"n": 2}, channels=["axb"])),
     ]
     mark = _pause()
     late = [
@@ -107,6 +107,8 @@ def test_message_list_filters_by_type_channel_tag_and_time_and_pages(svix: Svix)
     assert set(ids(event_types=["invoice.paid", "user.created"])) == {m1, m2, m3, m4}
     assert set(ids(channel="x")) == {m1, m4}
     assert set(ids(channel="y")) == {m4}
+    assert set(ids(channel="axb")) == {m2}
+    assert ids(channel="a_b") == []  # "_" is no wildcard
     assert set(ids(tag="vip")) == {m4}
     assert set(ids(after=mark)) == {m3, m4}
     assert set(ids(before=mark)) == {m1, m2}
@@ -123,6 +125,7 @@ def test_message_list_filters_by_type_channel_tag_and_time_and_pages(svix: Svix)
 
 def test_message_is_found_by_id_and_event_id_and_its_content_can_be_expunged(svix: Svix) -> None:
     app_id = _app(svix, "invoice.paid")
+    ep = svix.endpoint.create(app_id, EndpointIn(url="http://127.0.0.1:1/hook"))
     msg = svix.message.create(
         app_id,
         MessageIn(event_type="invoice.paid", event_id="inv-9", payload={"card": "4242"}, tags=["t"]),
@@ -140,6 +143,9 @@ def test_message_is_found_by_id_and_event_id_and_its_content_can_be_expunged(svi
 
     svix.message.expunge_content(app_id, msg.id)
     assert svix.message.get(app_id, "inv-9", MessageGetOptions(with_content=True)).payload == {}
+    with pytest.raises(HttpError) as gone:
+        svix.message_attempt.resend(app_id, msg.id, ep.id)
+    assert (gone.value.status_code, gone.value.code) == (400, "bad_request")
     with pytest.raises(HttpError) as missing:
         svix.message.get(app_id, "no-such-message")
     assert missing.value.status_code == 404

@@ -11,7 +11,7 @@ from hookwire.api.deps import require_admin
 from hookwire.api.json_body import StrictJsonRoute
 from hookwire.api.params import Order
 from hookwire.api.responses import json_response, no_content
-from hookwire.outbound import endpoints
+from hookwire.outbound import endpoints, recovery
 from hookwire.outbound.models import (
     BackgroundTaskOut,
     EndpointHeadersIn,
@@ -122,14 +122,14 @@ async def get_stats(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> Response:
-    return json_response(await endpoints.endpoint_stats(rt, app_id, endpoint_id, since=since, until=until))
+    return json_response(await recovery.endpoint_stats(rt, app_id, endpoint_id, since=since, until=until))
 
 
 @router.post("/{endpoint_id}/recover", response_model=BackgroundTaskOut, status_code=202)
 async def recover(
     app_id: str, endpoint_id: str, data: RecoverIn, rt: Runtime = Depends(require_admin)
 ) -> Response:
-    task = await endpoints.recover(rt, app_id, endpoint_id, since=data.since, until=data.until)
+    task = await recovery.recover(rt, app_id, endpoint_id, since=data.since, until=data.until)
     return json_response(task, 202)
 
 
@@ -137,7 +137,7 @@ async def recover(
 async def replay_missing(
     app_id: str, endpoint_id: str, data: RecoverIn, rt: Runtime = Depends(require_admin)
 ) -> Response:
-    task = await endpoints.replay_missing(rt, app_id, endpoint_id, since=data.since, until=data.until)
+    task = await recovery.replay_missing(rt, app_id, endpoint_id, since=data.since, until=data.until)
     return json_response(task, 202)
 
 

@@ -12,13 +12,29 @@ import signal
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from hookwire import __version__
 from hookwire.errors import ConfigError, StoreError
 from hookwire.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from hookwire.ingest.automations import Automation
+
+
+def _automations(config: Path | None) -> tuple[Automation, ...]:
+    """The automations declared in the --config file, checked now (exit 2 with the reason)."""
+    if config is None:
+        return ()
+    from hookwire.ingest.automations import load_automations
+
+    try:
+        return load_automations(config)
+    except ConfigError as exc:
+        click.echo(f"hookwire: {exc}", err=True)
+        sys.exit(2)
 
 
 def _settings(config: Path | None, **flags: Any) -> Settings:
@@ -83,8 +99,9 @@ def serve(config: Path | None, **flags: Any) -> None:
     from hookwire.cli.serve import run_server
 
     settings = _settings(config, **flags)
+    automations = _automations(config)
     _logging(settings)
-    _run(lambda: run_server(settings))
+    _run(lambda: run_server(settings, automations))
 
 
 @main.command()
@@ -97,8 +114,9 @@ def worker(config: Path | None, burst: bool, **flags: Any) -> None:
     from hookwire.cli.serve import run_worker
 
     settings = _settings(config, **flags)
+    automations = _automations(config)
     _logging(settings)
-    _run(lambda: run_worker(settings, burst=burst))
+    _run(lambda: run_worker(settings, automations, burst=burst))
 
 
 @main.command()

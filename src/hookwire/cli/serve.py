@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Callable, Iterator
 
 import click
@@ -13,6 +14,7 @@ import uvicorn
 from hookwire.api.app import create_app
 from hookwire.cli.runtime import Opened, open_runtime, open_sender
 from hookwire.delivery.worker import DeliveryWorker
+from hookwire.ingest.automations import Automation, AutomationRunner, make_automation_hook
 from hookwire.ingest.router import IngestRouter
 from hookwire.settings import Settings
 
@@ -68,12 +70,16 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def run_server(settings: Settings) -> None:
+async def run_server(settings: Settings, automations: tuple[Automation, ...] = ()) -> None:
     opened = await open_runtime(settings)
     rt = opened.rt
     session, sender = open_sender(rt.settings)
     worker = DeliveryWorker(rt, sender) if settings.workers else None
-    router = IngestRouter(rt)
+    # Every serve process routes, so every one queues automation runs; runs execute where workers run.
+    runner = None
+    if settings.workers and automations:
+        runner = AutomationRunner(rt, automations, environ=os.environ)
+    router = IngestRouter(rt, hooks=(make_automation_hook(automations),) if automations else ())
     config = uvicorn.Config(
         create_app(rt),
         host=settings.host,
@@ -83,10 +89,21 @@ async def run_server(settings: Settings) -> None:
         loop="none",
         timeout_graceful_shutdown=int(settings.request_timeout) + 1,
     )
-    server = _Server(config, on_stop=worker.stop if worker else lambda: None)
-    worker_task = asyncio.create_task(worker.run()) if worker else None
-    if worker_task:
-        worker_task.add_done_callback(lambda task: _worker_ended(task, server))
+
+    def stop_workers() -> None:
+        if worker:
+            worker.stop()
+        if runner:
+            runner.stop()
+
+    server = _Server(config, on_stop=stop_workers)
+    background: list[asyncio.Task[None]] = []
+    if worker:
+        background.append(asyncio.create_task(worker.run()))
+    if runner:
+        background.append(asyncio.create_task(runner.run()))
+    for task in background:
+        task.add_done_callback(lambda task: _worker_ended(task, server))
     router_task = asyncio.create_task(router.run())
     click.echo(_banner(opened), err=True)
     try:
@@ -95,10 +112,8 @@ async def run_server(settings: Settings) -> None:
         try:
             router.stop()
             await router_task
-            if worker and worker_task:
-                worker.stop()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await worker_task
+            stop_workers()
+            await asyncio.gather(*background, return_exceptions=True)
         finally:
             await session.close()
             await rt.db.close()
@@ -110,22 +125,36 @@ def _worker_ended(task: asyncio.Task[None], server: uvicorn.Server) -> None:
     if server.should_exit:
         return
     if not task.cancelled() and task.exception() is not None:
-        log.error("the delivery worker failed; stopping", exc_info=task.exception())
+        log.error("a worker (deliveries or automations) failed; stopping", exc_info=task.exception())
     server.should_exit = True
 
 
-async def run_worker(settings: Settings, *, burst: bool = False) -> None:
+async def run_worker(
+    settings: Settings, automations: tuple[Automation, ...] = (), *, burst: bool = False
+) -> None:
     from hookwire.cli.main import install_stop_handlers
 
     opened = await open_runtime(settings)
     rt = opened.rt
     session, sender = open_sender(rt.settings)
     worker = DeliveryWorker(rt, sender)
-    install_stop_handlers(worker.stop)
+    runner = AutomationRunner(rt, automations, environ=os.environ) if automations else None
+
+    def stop() -> None:
+        worker.stop()
+        if runner:
+            runner.stop()
+
+    install_stop_handlers(stop)
     click.echo(f"hookwire worker started (database: {settings.database_url})", err=True)
     try:
-        # --burst: deliver what is due now (retries scheduled for later stay queued), then exit.
-        await worker.run(burst=burst, burst_horizon=0.0)
+        # --burst: run what is due now (retries scheduled for later stay queued), then exit.
+        tasks = [asyncio.create_task(worker.run(burst=burst, burst_horizon=0.0))]
+        if runner:
+            tasks.append(asyncio.create_task(runner.run(burst=burst, burst_horizon=0.0)))
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        stop()  # one failed (or a burst finished): the others stop too
+        await asyncio.gather(*tasks)
     finally:
         await session.close()
         await rt.db.close()

@@ -194,8 +194,7 @@ class DeliveryWorker:
                 else:
                     sendable.append((delivery, msg, target))
             if canceled:
-                async with self._rt.db.transaction() as tx:
-                    await tx.executemany("cancel_delivery", canceled)
+                await self._rt.db.write([("cancel_delivery", canceled)])
         except BaseException:
             for delivery in claimed:  # not heartbeated any more: their leases run out
                 self._leases.pop(delivery["id"], None)
@@ -280,16 +279,19 @@ class DeliveryWorker:
         cutoff = now - int(self._rt.settings.disable_after_seconds * 1000)
         still_failing = sorted(failing - succeeding)
         try:
-            async with self._rt.db.transaction() as tx:
-                await tx.executemany("insert_attempt", attempts)
-                await tx.executemany("finish_delivery", [{**u, "now": now} for u in updates])
-                await tx.executemany("mark_endpoint_success", [{"id": e} for e in sorted(succeeding)])
-                await tx.executemany("mark_endpoint_failure", [{"id": e, "now": now} for e in still_failing])
-                await tx.executemany(
-                    "disable_long_failing_endpoint",
-                    [{"id": e, "now": now, "cutoff": cutoff} for e in still_failing],
-                )
-                await tx.executemany("disable_endpoint", [{"id": e, "now": now} for e in sorted(gone)])
+            await self._rt.db.write(  # one transaction, grouped with concurrent writes on SQLite
+                [
+                    ("insert_attempt", attempts),
+                    ("finish_delivery", [{**u, "now": now} for u in updates]),
+                    ("mark_endpoint_success", [{"id": e} for e in sorted(succeeding)]),
+                    ("mark_endpoint_failure", [{"id": e, "now": now} for e in still_failing]),
+                    (
+                        "disable_long_failing_endpoint",
+                        [{"id": e, "now": now, "cutoff": cutoff} for e in still_failing],
+                    ),
+                    ("disable_endpoint", [{"id": e, "now": now} for e in sorted(gone)]),
+                ]
+            )
         except BaseException:
             self._done[:0] = batch  # recorded on the next try
             raise
@@ -352,9 +354,7 @@ class DeliveryWorker:
         rows = [{"id": i, "lease": lease, "now": now} for i, lease in sorted(leases) if lease != _LOST]
         self._leases.clear()
         if rows:
-            async with self._rt.db.transaction() as tx:
-                await tx.executemany("release_delivery", rows)
-            await self._rt.db.notify_deliveries()
+            await self._rt.db.write([("release_delivery", rows)], notify=True)
 
 
 def _attempt_row(item: _Done, status: int) -> dict[str, object]:

@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 
 from hookwire.clock import now_ms, to_datetime
-from hookwire.errors import NotFound
+from hookwire.errors import BadRequest, NotFound
 from hookwire.outbound.applications import require_app
 from hookwire.outbound.endpoints import require_endpoint
 from hookwire.outbound.messages import message_out, require_message
@@ -187,10 +187,16 @@ async def list_attempted_destinations(
 
 
 async def resend(rt: Runtime, app_key: str, msg_key: str, endpoint_key: str) -> None:
-    """Queue the message for the endpoint again, now, as a manual attempt."""
+    """Queue the message for the endpoint again, now, as a manual attempt.
+
+    A message whose content was expunged cannot be sent again: that is a 400, not a
+    delivery that the worker would silently cancel.
+    """
     async with rt.db.transaction() as tx:
         app, endpoint = await require_endpoint(tx, app_key, endpoint_key)
         msg = await require_message(tx, app["id"], msg_key)
+        if msg["payload"] is None:
+            raise BadRequest(f"message {msg['id']} has no content any more (expunged); it cannot be resent")
         await tx.execute(
             "requeue_delivery", msg_id=msg["id"], endpoint_id=endpoint["id"], app_id=app["id"], now=now_ms()
         )

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 
 import orjson
 
-from hookwire.clock import now_ms, to_datetime, to_ms
+from hookwire.clock import now_ms, to_datetime
 from hookwire.delivery.signing import generate_secret, is_valid_secret
 from hookwire.delivery.ssrf import check_url_syntax
 from hookwire.errors import Conflict, NotFound, ValidationFailed
@@ -17,19 +16,16 @@ from hookwire.outbound.applications import require_app
 from hookwire.outbound.keys import check_new_key
 from hookwire.outbound.messages import create_message
 from hookwire.outbound.models import (
-    BackgroundTaskOut,
     EndpointHeadersOut,
     EndpointIn,
     EndpointOut,
     EndpointPatch,
-    EndpointStats,
     EventExampleIn,
     ListResponse,
     MessageIn,
     MessageOut,
 )
 from hookwire.outbound.pagination import HIGHEST_KEY, check_limit, page
-from hookwire.outbound.routing import endpoint_matches
 from hookwire.runtime import Runtime
 from hookwire.secretbox import SecretBox
 from hookwire.store import Executor, Row
@@ -45,7 +41,7 @@ _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an RFC 9110 token
 _SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
 
 
-def _json_list(value: str | None) -> list[str] | None:
+def json_list(value: str | None) -> list[str] | None:
     return orjson.loads(value) if value else None
 
 
@@ -57,8 +53,8 @@ def endpoint_out(row: Row) -> EndpointOut:
         description=row["description"],
         throttle_rate=row["throttle_rate"],
         disabled=bool(row["disabled"]),
-        event_types=_json_list(row["event_types"]),
-        channels=_json_list(row["channels"]),
+        event_types=json_list(row["event_types"]),
+        channels=json_list(row["channels"]),
         metadata=orjson.loads(row["metadata"]),
         version=row["version"],
         created_at=to_datetime(row["created_at"]),
@@ -337,82 +333,6 @@ async def set_headers(
         kept.update((name, value) for name, value in headers.items() if name.lower() not in deleted)
         sealed = rt.box.seal(orjson.dumps(kept).decode())
         await _update(rt, tx, row, {"headers": sealed})
-
-
-# ------------------------------------------------------------------ stats and recovery
-
-
-async def endpoint_stats(
-    rt: Runtime, app_key: str, key: str, *, since: datetime | None, until: datetime | None
-) -> EndpointStats:
-    _, row = await require_endpoint(rt.db, app_key, key)
-    rows = await rt.db.fetch(
-        "endpoint_stats",
-        endpoint_id=row["id"],
-        since=to_ms(since) if since else 0,
-        until=to_ms(until) if until else 2**62,
-    )
-    counts = {r["status"]: r["n"] for r in rows}
-    return EndpointStats(
-        success=counts.get(0, 0),
-        pending=counts.get(1, 0),
-        fail=counts.get(2, 0),
-        sending=counts.get(3, 0),
-        canceled=counts.get(4, 0),
-    )
-
-
-def _finished_task(task: str) -> BackgroundTaskOut:
-    return BackgroundTaskOut(
-        id=new_id("qtask"), status="finished", task=task, updated_at=to_datetime(now_ms())
-    )
-
-
-async def recover(
-    rt: Runtime, app_key: str, key: str, *, since: datetime, until: datetime | None
-) -> BackgroundTaskOut:
-    """Re-queue every failed delivery to this endpoint in the period."""
-    async with rt.db.transaction() as tx:
-        _, row = await require_endpoint(tx, app_key, key)
-        await tx.execute(
-            "recover_failed_deliveries",
-            endpoint_id=row["id"],
-            since=to_ms(since),
-            until=to_ms(until) if until else 2**62,
-            now=now_ms(),
-        )
-        await tx.notify_deliveries()
-    return _finished_task("endpoint.recover")
-
-
-async def replay_missing(
-    rt: Runtime, app_key: str, key: str, *, since: datetime, until: datetime | None
-) -> BackgroundTaskOut:
-    """Queue the messages of the period that this endpoint would receive but never had a delivery for."""
-    async with rt.db.transaction() as tx:
-        _, row = await require_endpoint(tx, app_key, key)
-        types = _json_list(row["event_types"])
-        channels = _json_list(row["channels"])
-        candidates = await tx.fetch(
-            "list_undelivered_messages",
-            endpoint_id=row["id"],
-            app_id=row["app_id"],
-            since=to_ms(since),
-            until=to_ms(until) if until else 2**62,
-            all_types=0 if types else 1,
-            event_types=types or [],
-        )
-        now = now_ms()
-        await tx.executemany(
-            "requeue_delivery",
-            [
-                {"msg_id": m["id"], "endpoint_id": row["id"], "app_id": row["app_id"], "now": now}
-                for m in candidates
-                if endpoint_matches(types, channels, m["event_type"], _json_list(m["channels"]))
-            ],
-        )
-        await tx.notify_deliveries()
-    return _finished_task("endpoint.replay")
 
 
 # ------------------------------------------------------------------ examples

@@ -21,10 +21,8 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 UID_PATTERN = r"^[a-zA-Z0-9\-_.]+$"  # uids, event IDs and event type names
-_UID = UID_PATTERN
-_EVENT_TYPE_NAME = UID_PATTERN
 _CHANNEL = re.compile(r"[a-zA-Z0-9\-_.:]+")
-EventTypeName = Annotated[str, Field(min_length=1, max_length=256, pattern=_EVENT_TYPE_NAME)]
+EventTypeName = Annotated[str, Field(min_length=1, max_length=256, pattern=UID_PATTERN)]
 MAX_THROTTLE_RATE = 65535  # Svix stores the rate as an unsigned 16-bit number
 
 
@@ -83,14 +81,14 @@ class ListResponse(Model):
 class ApplicationIn(Model):
     name: str = Field(min_length=1, max_length=256)
     throttle_rate: int | None = _throttle_rate()
-    uid: str | None = Field(default=None, min_length=1, max_length=256, pattern=_UID)
+    uid: str | None = Field(default=None, min_length=1, max_length=256, pattern=UID_PATTERN)
     metadata: dict[str, str] | None = None
 
 
 class ApplicationPatch(Model):
     name: str = _unset(min_length=1, max_length=256)
     throttle_rate: int | None = _throttle_rate()
-    uid: str | None = Field(default=None, min_length=1, max_length=256, pattern=_UID)
+    uid: str | None = Field(default=None, min_length=1, max_length=256, pattern=UID_PATTERN)
     metadata: dict[str, str] = _unset()
 
 
@@ -108,7 +106,7 @@ class ApplicationOut(Model):
 
 
 class EventTypeIn(Model):
-    name: str = Field(min_length=1, max_length=256, pattern=_EVENT_TYPE_NAME)
+    name: str = Field(min_length=1, max_length=256, pattern=UID_PATTERN)
     description: str = ""
     archived: bool | None = None
     deprecated: bool | None = None
@@ -145,7 +143,7 @@ class EndpointIn(Model):
     url: str = Field(min_length=1, max_length=65536)
     description: str = ""
     throttle_rate: int | None = _throttle_rate()
-    uid: str | None = Field(default=None, min_length=1, max_length=256, pattern=_UID)
+    uid: str | None = Field(default=None, min_length=1, max_length=256, pattern=UID_PATTERN)
     disabled: bool = False
     event_types: list[EventTypeName] | None = _event_types()
     channels: list[str] | None = None
@@ -164,7 +162,7 @@ class EndpointPatch(Model):
     url: str = _unset(min_length=1, max_length=65536)
     description: str = _unset()
     throttle_rate: int | None = _throttle_rate()
-    uid: str | None = Field(default=None, min_length=1, max_length=256, pattern=_UID)
+    uid: str | None = Field(default=None, min_length=1, max_length=256, pattern=UID_PATTERN)
     disabled: bool = _unset()
     event_types: list[EventTypeName] | None = _event_types()
     channels: list[str] | None = None
@@ -256,8 +254,8 @@ class EventExampleIn(Model):
 
 
 class MessageIn(Model):
-    event_id: str | None = Field(default=None, min_length=1, max_length=256, pattern=_UID)
-    event_type: str = Field(min_length=1, max_length=256, pattern=_EVENT_TYPE_NAME)
+    event_id: str | None = Field(default=None, min_length=1, max_length=256, pattern=UID_PATTERN)
+    event_type: str = Field(min_length=1, max_length=256, pattern=UID_PATTERN)
     payload: dict[str, Any]
     channels: list[str] | None = None
     application: ApplicationIn | None = None

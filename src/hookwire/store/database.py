@@ -1,6 +1,6 @@
 """The Database interface: one set of named queries, two drivers.
 
-`SqliteDatabase` (aiosqlite: one writer connection that owns every write
+`SqliteDatabase` (one writer connection that owns every write
 transaction, one reader connection, WAL) and `PostgresDatabase` (an asyncpg pool,
 LISTEN/NOTIFY) both implement this. Rows come back as plain dicts.
 """

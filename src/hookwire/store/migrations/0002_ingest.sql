@@ -67,7 +67,8 @@ CREATE TABLE app_routes (
 CREATE INDEX app_routes_source ON app_routes (source_id);
 
 -- Automations (declared in the server's TOML config, never through the API): one run per
--- accepted event and automation, queued like a delivery. serial_key serialises runs that
+-- accepted event and automation, queued like a delivery. event is what the command gets on
+-- stdin (the transformed event JSON). serial_key serialises the runs of one automation that
 -- share it (one at a time per key). status as deliveries: 0 success, 1 pending, 2 fail,
 -- 3 running (next_attempt_at is then the lease expiry).
 CREATE TABLE automation_runs (
@@ -75,6 +76,8 @@ CREATE TABLE automation_runs (
     automation TEXT NOT NULL,
     request_id {key} NOT NULL REFERENCES inbound_requests(id) ON DELETE CASCADE,
     source_id {key} NOT NULL,
+    event_type TEXT NOT NULL,
+    event_id TEXT,
     serial_key TEXT,
     event TEXT NOT NULL,
     status SMALLINT NOT NULL,
@@ -85,8 +88,11 @@ CREATE TABLE automation_runs (
     UNIQUE (automation, request_id)
 );
 CREATE INDEX automation_runs_due ON automation_runs (next_attempt_at) WHERE status IN (1, 3);
-CREATE INDEX automation_runs_serial ON automation_runs (serial_key) WHERE status = 3;
+CREATE INDEX automation_runs_serial ON automation_runs (automation, serial_key) WHERE status IN (1, 3);
+CREATE INDEX automation_runs_by_automation ON automation_runs (automation, id);
 
+-- One row per time the command was started (or failed to start): exit_code is NULL when it
+-- never ran; stdout and stderr hold at most the first 64 KiB of each.
 CREATE TABLE automation_attempts (
     id {key} PRIMARY KEY,
     run_id {key} NOT NULL REFERENCES automation_runs(id) ON DELETE CASCADE,

@@ -1,0 +1,35 @@
+"""/api/v1/automation: the automation log, read-only (automations are declared in the config file)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from starlette.responses import Response
+
+from hookwire.api.deps import require_admin
+from hookwire.api.responses import json_response
+from hookwire.ingest.automation_log import AutomationRunDetailOut, RunStatus, get_run, list_runs
+from hookwire.outbound.models import ListResponse
+from hookwire.runtime import Runtime
+
+router = APIRouter(prefix="/api/v1/automation", tags=["Automations (hookwire)"])
+
+
+@router.get("/run", response_model=ListResponse)
+async def list_automation_runs(
+    rt: Runtime = Depends(require_admin),
+    limit: int | None = None,
+    iterator: str | None = None,
+    automation: str | None = None,
+    status: RunStatus | None = None,
+) -> Response:
+    """Automation runs, newest first; filter by automation name and status
+    (0 success, 1 pending, 2 fail, 3 running)."""
+    result = await list_runs(rt, limit=limit, iterator=iterator, automation=automation, status=status)
+    return json_response(result)
+
+
+@router.get("/run/{run_id}", response_model=AutomationRunDetailOut)
+async def get_automation_run(run_id: str, rt: Runtime = Depends(require_admin)) -> Response:
+    """One run with the event its command got on stdin and every attempt: exit code, the first
+    64 KiB of stdout and stderr, duration and error."""
+    return json_response(await get_run(rt, run_id))

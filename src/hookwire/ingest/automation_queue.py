@@ -1,0 +1,85 @@
+"""The automation queue's rules: claiming due runs, keeping leases, what an attempt leads to.
+
+Claims are serialised across processes (an advisory lock on PostgreSQL; on SQLite the single
+writer's `BEGIN IMMEDIATE` already is one), so an automation's count of live leases and the
+serial-key check in the claim query see every claim committed before them: the concurrency
+limit and one-run-per-key hold however many runners share the database.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from hookwire.delivery.retry import retry_delay
+from hookwire.ids import new_id
+from hookwire.ingest.automation_config import Automation
+from hookwire.ingest.automation_hook import ATTEMPT_PREFIX, FAIL, PENDING, SUCCESS
+from hookwire.ingest.automation_process import CommandResult
+from hookwire.store import Database, Row
+
+
+async def claim_due_runs(
+    db: Database, automations: Mapping[str, Automation], *, now: int, lease_until: int
+) -> list[Row]:
+    """Claim what is due and allowed to start now (within each automation's concurrency, one run
+    per serial key), marking it running until `lease_until`."""
+    due = await db.fetch("due_automation_runs", names=sorted(automations), now=now)
+    if not due:
+        return []  # nothing due: no claim transaction, no lock
+    claimed: list[Row] = []
+    async with db.transaction() as tx:
+        await tx.fetchrow("lock_automation_claims")
+        for name in sorted(row["automation"] for row in due):
+            running = await tx.fetchrow("count_running_automation_runs", automation=name, now=now)
+            free = automations[name].concurrency - (running["n"] if running else 0)
+            if free > 0:
+                claimed += await tx.fetch(
+                    "claim_automation_runs", automation=name, now=now, lease_until=lease_until, limit=free
+                )
+    return claimed
+
+
+async def extend_leases(
+    db: Database, groups: Mapping[int, Sequence[str]], *, lease_until: int, now: int
+) -> dict[int, set[str]]:
+    """Push leases forward to `lease_until`; per old lease, the run ids still held."""
+    kept: dict[int, set[str]] = {}
+    async with db.transaction() as tx:
+        for lease, ids in groups.items():
+            rows = await tx.fetch(
+                "extend_automation_leases", ids=list(ids), lease=lease, lease_until=lease_until, now=now
+            )
+            kept[lease] = {r["id"] for r in rows}
+    return kept
+
+
+def next_state(
+    result: CommandResult, attempts_made: int, schedule: Sequence[float], now: int
+) -> tuple[int, int]:
+    """The run's status and next_attempt_at after its `attempts_made`-th attempt ended `now`.
+
+    Exit 0 is success; an attempt cut short because the runner stopped is run again at once;
+    anything else is retried per `schedule` (jittered +-20%) until it is exhausted."""
+    if result.success:
+        return SUCCESS, now
+    if result.interrupted:
+        return PENDING, now
+    delay = retry_delay(attempts_made, schedule)
+    if delay is None:
+        return FAIL, now
+    return PENDING, now + math.ceil(delay * 1000)
+
+
+def attempt_row(run_id: str, result: CommandResult, now: int) -> dict[str, Any]:
+    return {
+        "id": new_id(ATTEMPT_PREFIX, now),
+        "run_id": run_id,
+        "exit_code": result.exit_code,
+        "stdout": result.stdout,
+        "stderr": result.stderr,
+        "duration_ms": result.duration_ms,
+        "error": result.error,
+        "now": now,
+    }
