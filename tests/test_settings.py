@@ -20,6 +20,8 @@ def test_defaults_match_the_documented_contract() -> None:
     assert settings.retry_delays == (5, 300, 1800, 7200, 18000, 36000, 36000)
     assert settings.request_timeout == 15
     assert settings.base_url == "http://127.0.0.1:8040"
+    assert settings.endpoint_concurrency == 50
+    assert (settings.circuit_breaker_failures, settings.circuit_breaker_cooldown) == (5, 5.0)
 
 
 def test_flags_beat_environment_beat_toml_beat_defaults(tmp_path: Path) -> None:
@@ -40,6 +42,11 @@ def test_flags_beat_environment_beat_toml_beat_defaults(tmp_path: Path) -> None:
         ({"HOOKWIRE_ALLOW_PRIVATE_TARGETS": "maybe"}, "boolean"),
         ({"HOOKWIRE_RETRY_SCHEDULE": "5s,soon"}, "duration"),
         ({"HOOKWIRE_DATABASE_URL": "mysql://x"}, "sqlite:///PATH or postgresql"),
+        ({"HOOKWIRE_ENDPOINT_CONCURRENCY": "0"}, "HOOKWIRE_ENDPOINT_CONCURRENCY=0 must be at least 1"),
+        ({"HOOKWIRE_CIRCUIT_BREAKER_FAILURES": "-1"}, "HOOKWIRE_CIRCUIT_BREAKER_FAILURES=-1 must not be"),
+        ({"HOOKWIRE_CIRCUIT_BREAKER_COOLDOWN": "-5"}, "HOOKWIRE_CIRCUIT_BREAKER_COOLDOWN=-5.0 must be"),
+        ({"HOOKWIRE_CIRCUIT_BREAKER_COOLDOWN": "nan"}, "HOOKWIRE_CIRCUIT_BREAKER_COOLDOWN=nan must be"),
+        ({"HOOKWIRE_CIRCUIT_BREAKER_COOLDOWN": "soon"}, "HOOKWIRE_CIRCUIT_BREAKER_COOLDOWN"),
     ],
 )
 def test_invalid_values_fail_with_a_message_naming_the_fix(env: dict[str, str], message: str) -> None:

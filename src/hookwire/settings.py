@@ -7,6 +7,7 @@ test keeps the two in step). Nothing below the CLI reads `os.environ`.
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -125,6 +126,27 @@ SETTINGS: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "endpoint_concurrency",
+        "HOOKWIRE_ENDPOINT_CONCURRENCY",
+        50,
+        "most attempts in flight to one endpoint per worker process",
+        int,
+    ),
+    Setting(
+        "circuit_breaker_failures",
+        "HOOKWIRE_CIRCUIT_BREAKER_FAILURES",
+        5,
+        "consecutive failed attempts that open an endpoint's circuit; 0 turns the breaker off",
+        int,
+    ),
+    Setting(
+        "circuit_breaker_cooldown",
+        "HOOKWIRE_CIRCUIT_BREAKER_COOLDOWN",
+        5.0,
+        "seconds an open circuit waits before one probe; doubles after each failed probe, up to 300",
+        float,
+    ),
+    Setting(
         "lease_seconds",
         "HOOKWIRE_LEASE_SECONDS",
         60.0,
@@ -164,6 +186,9 @@ class Settings:
     max_payload_bytes: int = 1024 * 1024
     workers: bool = True
     worker_concurrency: int = 200
+    endpoint_concurrency: int = 50
+    circuit_breaker_failures: int = 5
+    circuit_breaker_cooldown: float = 5.0
     lease_seconds: float = 60.0
     poll_interval: float = 1.0
     disable_after: str = "5d"
@@ -180,6 +205,18 @@ class Settings:
             )
         if self.request_timeout <= 0:
             raise ConfigError("HOOKWIRE_REQUEST_TIMEOUT must be positive")
+        if self.endpoint_concurrency < 1:
+            raise ConfigError(f"HOOKWIRE_ENDPOINT_CONCURRENCY={self.endpoint_concurrency} must be at least 1")
+        if self.circuit_breaker_failures < 0:
+            raise ConfigError(
+                f"HOOKWIRE_CIRCUIT_BREAKER_FAILURES={self.circuit_breaker_failures} must not be "
+                "negative; use 0 to turn the circuit breaker off"
+            )
+        if not 0 <= self.circuit_breaker_cooldown < math.inf:  # also refuses nan
+            raise ConfigError(
+                f"HOOKWIRE_CIRCUIT_BREAKER_COOLDOWN={self.circuit_breaker_cooldown} must be a "
+                "non-negative number of seconds"
+            )
 
     @property
     def base_url(self) -> str:

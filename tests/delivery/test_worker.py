@@ -12,7 +12,6 @@ import dataclasses
 import math
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from email.utils import formatdate, parsedate_to_datetime
 from typing import Any
 
@@ -73,14 +72,6 @@ class Workers:
         started = [self.new(rt, **kwargs) for _ in range(workers)]
         await asyncio.wait_for(asyncio.gather(*(w.run(burst=True) for w in started)), DRAIN_DEADLINE)
         return started
-
-
-@pytest.fixture
-async def workers() -> AsyncIterator[Workers]:
-    made = Workers()
-    yield made
-    for close in made.closers:
-        await close()
 
 
 async def attempts_of(rt: Runtime, app_id: str, msg_id: str) -> list[Row]:
@@ -299,7 +290,9 @@ async def test_abandoned_claims_are_reclaimed_after_the_lease(
     now = now_ms()
     lease_until = now + 1000
     async with runtime.db.transaction() as tx:  # a worker that claims, then dies
-        claimed = await tx.fetch("claim_due_deliveries", now=now, lease_until=lease_until, limit=100)
+        claimed = await tx.fetch(
+            "claim_due_deliveries", now=now, lease_until=lease_until, limit=100, blocked=[], open_circuits=[]
+        )
     assert len(claimed) == 5
     assert await status_counts(runtime) == {SENDING: 5}
 

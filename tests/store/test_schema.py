@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from hookwire.store import open_database
@@ -75,3 +77,16 @@ def test_postgres_queries_use_numbered_parameters_and_sqlite_expands_lists() -> 
     claim_pg = load_queries("postgres")["claim_due_deliveries"].sql
     assert "SKIP LOCKED" in claim_pg
     assert "SKIP LOCKED" not in load_queries("sqlite")["claim_due_deliveries"].sql
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgres"])
+def test_no_query_takes_a_parameter_from_a_comment(dialect: str) -> None:
+    """A comment above a `-- name:` line belongs to the block before it, so `:x` in a comment
+    would become a parameter that every caller of that query must pass."""
+    for query in load_queries(dialect).values():
+        code = "\n".join(line for line in query.sql.splitlines() if not line.strip().startswith("--"))
+        if dialect == "sqlite":
+            used = {name for name in query.params if f":{name}" in code}
+        else:
+            used = {name for i, name in enumerate(query.params, 1) if re.search(rf"\${i}(?!\d)", code)}
+        assert used == set(query.params), query.name

@@ -2,7 +2,8 @@
 
 Responses are scripted: `receiver.respond(500, 500, 200)` answers the next three
 requests with those statuses (then 200 forever); `wait_for(n)` blocks until n
-requests arrived, bounded by a timeout, so tests never sleep blindly.
+requests arrived, bounded by a timeout, so tests never sleep blindly. `max_in_flight` is
+the most requests it was handling at once (from arrival until its answer is sent).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ class Receiver:
         self.requests: list[Received] = []
         self._script: deque[Reply] = deque()
         self.default = Reply()
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._cond = threading.Condition()
         receiver = self
 
@@ -51,6 +54,8 @@ class Receiver:
                 body = self.rfile.read(length) if length else b""
                 with receiver._cond:
                     reply = receiver._script.popleft() if receiver._script else receiver.default
+                    receiver.in_flight += 1
+                    receiver.max_in_flight = max(receiver.max_in_flight, receiver.in_flight)
                 if reply.delay:
                     time.sleep(reply.delay)
                 record = Received(
@@ -62,6 +67,7 @@ class Receiver:
                 )
                 with receiver._cond:
                     receiver.requests.append(record)
+                    receiver.in_flight -= 1  # before answering: the client cannot be any faster
                     receiver._cond.notify_all()
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():

@@ -26,6 +26,7 @@ class EndpointTarget:
     headers: dict[str, str]
     keys: tuple[bytes, ...]  # newest first
     refresh_at: int  # ms; when a rotated-out key expires and must stop signing
+    throttle_rate: int | None = None  # messages per second; None: unthrottled
 
 
 class EndpointCache:
@@ -61,6 +62,7 @@ class EndpointCache:
                     headers=orjson.loads(self._box.open(row["headers"])),
                     keys=tuple(k for k, _ in keys),
                     refresh_at=min(expiries) if expiries else 2**62,
+                    throttle_rate=row["throttle_rate"],
                 )
             found[row["id"]] = self._targets[row["id"]]
         return found

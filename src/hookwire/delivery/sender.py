@@ -40,6 +40,8 @@ async def _read_limited(response: aiohttp.ClientResponse) -> bytes:
             break
         chunks.append(chunk)
         size += len(chunk)
+        if response.content.at_eof():  # the usual small answer: no second read
+            break
     return b"".join(chunks)
 
 
@@ -82,21 +84,24 @@ class Sender:
             return int((time.monotonic() - started) * 1000)
 
         try:
-            async with self._session.post(
+            response = await self._session.post(
                 url,
                 data=body,
                 headers=headers,
                 allow_redirects=False,
                 timeout=self._client_timeout,
                 skip_auto_headers=_SKIP_AUTO_HEADERS,
-            ) as response:
+            )
+            try:
                 status = response.status
-                kept = {k.lower(): _text(v.encode(errors="replace")) for k, v in response.headers.items()}
+                kept = {k.decode("latin-1").lower(): _text(v) for k, v in response.raw_headers}
                 try:
                     raw = await _read_limited(response)
                 except _FAILURES as exc:  # the status arrived; the body did not
                     error = "reading the response body failed: " + describe_error(exc, url, self._timeout)
                     return SendResult(status, elapsed(), headers=kept, error=error)
                 return SendResult(status, elapsed(), body=_text(raw), headers=kept)
+            finally:
+                response.release()
         except _FAILURES as exc:
             return SendResult(0, elapsed(), error=describe_error(exc, url, self._timeout))

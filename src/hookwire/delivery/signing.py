@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import os
 import re
@@ -51,6 +50,6 @@ def secret_key_bytes(secret: str) -> bytes:
 def sign(msg_id: str, timestamp: int, body: bytes, keys: Sequence[bytes]) -> str:
     """The `webhook-signature` header value: one `v1,` entry per key, space-separated."""
     signed = b"%s.%d.%s" % (msg_id.encode(), timestamp, body)
-    return " ".join(
-        "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode() for key in keys
-    )
+    if len(keys) == 1:  # the common case, without the generator (this runs once per attempt)
+        return "v1," + base64.b64encode(hmac.digest(keys[0], signed, "sha256")).decode()
+    return " ".join("v1," + base64.b64encode(hmac.digest(key, signed, "sha256")).decode() for key in keys)

@@ -16,11 +16,20 @@ Capacity counts claimed rows until their attempt is recorded, so at most
 duplicates a crash can cause. Wake-ups come from commits (in-process on SQLite,
 LISTEN/NOTIFY on PostgreSQL), from the recorder when capacity frees up, and from
 retries this worker scheduled; a slow poll is the safety net.
+
+Per-endpoint limits (`limits.py`: concurrency cap, throttle, circuit breaker) are asked
+before each claim, so deliveries to a held-back endpoint are not claimed at all. A claimed
+delivery whose endpoint is at its concurrency cap waits in memory (it keeps its lease and
+a capacity slot) and starts as soon as one of that endpoint's attempts is recorded; while
+an endpoint has waiting deliveries, claims skip it. A claimed delivery that the throttle or
+the breaker holds back is deferred: handed back as pending, due when the endpoint can take
+it, with no attempt counted.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import math
@@ -33,7 +42,8 @@ import orjson
 from hookwire import __version__
 from hookwire.clock import now_ms
 from hookwire.delivery.endpoint_cache import EndpointCache, EndpointTarget
-from hookwire.delivery.retry import judge_attempt
+from hookwire.delivery.limits import MAX_COOLDOWN, EndpointLimits
+from hookwire.delivery.retry import is_success, judge_attempt
 from hookwire.delivery.sender import Sender, SendResult
 from hookwire.delivery.signing import sign
 from hookwire.ids import new_id
@@ -84,14 +94,24 @@ class DeliveryWorker:
         self._batch_size = max(1, batch_size)
         self._lease_ms = max(1, int(rt.settings.lease_seconds * 1000))
         self._endpoints = EndpointCache(rt.box)
+        self._limits = EndpointLimits(
+            max_inflight=rt.settings.endpoint_concurrency,
+            failure_threshold=rt.settings.circuit_breaker_failures,
+            cooldown=rt.settings.circuit_breaker_cooldown,
+            max_cooldown=max(MAX_COOLDOWN, rt.settings.circuit_breaker_cooldown),
+        )
         self._leases: dict[int, int] = {}  # claimed, not yet recorded: delivery id -> lease expiry (ms)
         self._inflight: set[asyncio.Task[None]] = set()
+        self._waiting: dict[str, collections.deque[tuple[Row, Row, EndpointTarget]]] = {}  # at the cap
+        self._to_defer: list[dict[str, int]] = []  # waited at the cap, now held by throttle/breaker
         self._done: list[_Done] = []
         self._wake = asyncio.Event()
         self._results_ready = asyncio.Event()
         self._stopping = False
         self._recorder_stopping = False
-        self._next_retry_at = math.inf  # ms; the earliest retry this worker scheduled
+        self._next_retry_at = math.inf  # ms; the earliest retry or deferral this worker scheduled
+        self._unblock_at = math.inf  # ms; when an endpoint the last claim skipped may go again
+        self._paced_until = 0  # ms; deliveries held back by a cap or a throttle are due until then
         self.sent = 0
 
     def wake(self) -> None:
@@ -139,16 +159,20 @@ class DeliveryWorker:
         timeout = self._rt.settings.poll_interval
         if len(self._leases) >= self._concurrency:
             return timeout  # the recorder wakes the loop when capacity frees up
-        if self._next_retry_at != math.inf:
-            timeout = min(timeout, (self._next_retry_at - now_ms()) / 1000)
+        wake_at = min(self._next_retry_at, self._unblock_at)
+        if wake_at != math.inf:
+            timeout = min(timeout, (wake_at - now_ms()) / 1000)
         if burst and not self._leases and not self._inflight and not self._done:
             row = await self._rt.db.fetchrow("next_due_at")
             due = row["due"] if row else None
             if due is None:
                 return None
-            wait = (due - now_ms()) / 1000
-            if horizon is not None and wait > horizon:
-                return None
+            now = now_ms()
+            if due <= now and self._unblock_at != math.inf:
+                due = max(due, self._unblock_at)  # due, but skipped: its endpoint is held back
+            wait = (due - now) / 1000
+            if horizon is not None and wait > horizon and now >= self._paced_until:
+                return None  # paced deliveries were due: a burst waits for them, not for open circuits
             timeout = min(timeout, wait)
         # Due but not claimable (locked by another worker's claim in progress): do not spin.
         return max(timeout, _MIN_WAIT)
@@ -165,8 +189,23 @@ class DeliveryWorker:
         limit = min(free, self._batch_size)
         now = now_ms()
         lease_until = now + self._lease_ms
-        async with self._rt.db.transaction() as tx:
-            claimed = await tx.fetch("claim_due_deliveries", now=now, lease_until=lease_until, limit=limit)
+        blocked, open_circuits = self._limits.exclusions(now / 1000)
+        if self._waiting:
+            blocked = sorted({*blocked, *self._waiting})
+        self._unblock_at = math.inf
+        if blocked or open_circuits:
+            token_at, circuit_at = self._limits.next_unblock(now / 1000)
+            self._unblock_at = min(token_at, circuit_at) * 1000
+            if token_at != math.inf:
+                self._paced_until = max(self._paced_until, math.ceil(token_at * 1000))
+        claimed = await self._rt.db.write_returning(
+            "claim_due_deliveries",
+            now=now,
+            lease_until=lease_until,
+            limit=limit,
+            blocked=blocked,
+            open_circuits=open_circuits,
+        )
         if len(claimed) < limit and self._next_retry_at <= now:
             self._next_retry_at = math.inf  # everything due by now was claimed
         fresh = []
@@ -181,40 +220,111 @@ class DeliveryWorker:
         return len(claimed), len(claimed) == limit
 
     async def _start(self, claimed: list[Row], now: int) -> None:
+        limits, now_s = self._limits, now / 1000
+        sendable: list[tuple[Row, Row, EndpointTarget]] = []
+        waiting: list[tuple[Row, Row, EndpointTarget]] = []
         try:
             ids = sorted({d["msg_id"] for d in claimed})
-            messages = {m["id"]: m for m in await self._rt.db.fetch("messages_for_delivery", ids=ids)}
-            targets = await self._endpoints.load(self._rt.db, (d["endpoint_id"] for d in claimed), now)
-            sendable, canceled = [], []
+            # Both reads queue on the reader connection at once: one round trip of the loop.
+            found, targets = await asyncio.gather(
+                self._rt.db.fetch("messages_for_delivery", ids=ids),
+                self._endpoints.load(self._rt.db, (d["endpoint_id"] for d in claimed), now),
+            )
+            messages = {m["id"]: m for m in found}
+            canceled, deferred = [], []
             for delivery in claimed:
                 msg = messages.get(delivery["msg_id"])
                 target = targets.get(delivery["endpoint_id"])
                 if msg is None or msg["payload"] is None or target is None or target.disabled:
                     canceled.append({"id": delivery["id"], "now": now, "lease": self._leases[delivery["id"]]})
-                else:
+                    continue
+                manual = bool(delivery["manual"])
+                limits.set_rate(target.id, target.throttle_rate, now_s)
+                if limits.try_acquire(target.id, now_s, manual=manual):
                     sendable.append((delivery, msg, target))
-            if canceled:
-                await self._rt.db.write([("cancel_delivery", canceled)])
+                    continue
+                if limits.at_cap(target.id):
+                    waiting.append((delivery, msg, target))
+                    continue
+                due = math.ceil(limits.retry_at(target.id, now_s, manual=manual) * 1000)
+                if manual or not limits.circuit_open(target.id, now_s):
+                    self._paced_until = max(self._paced_until, due)
+                deferred.append(
+                    {"id": delivery["id"], "now": now, "lease": self._leases[delivery["id"]], "due": due}
+                )
+            if canceled or deferred:
+                await self._rt.db.write([("cancel_delivery", canceled), ("defer_delivery", deferred)])
         except BaseException:
+            for _, _, target in sendable:  # acquired, never sent
+                limits.abandon(target.id)
             for delivery in claimed:  # not heartbeated any more: their leases run out
                 self._leases.pop(delivery["id"], None)
             raise
         for row in canceled:
             self._leases.pop(row["id"])
+        for row in deferred:
+            self._leases.pop(row["id"])
+            self._next_retry_at = min(self._next_retry_at, row["due"])
+        for item in waiting:
+            self._waiting.setdefault(item[2].id, collections.deque()).append(item)
         for delivery, msg, target in sendable:
-            task = asyncio.create_task(self._send_one(delivery, msg, target))
-            self._inflight.add(task)
-            task.add_done_callback(self._inflight.discard)
+            self._launch(delivery, msg, target)
+
+    def _launch(self, delivery: Row, msg: Row, target: EndpointTarget) -> None:
+        task = asyncio.create_task(self._send_one(delivery, msg, target))
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+
+    def _start_waiting(self, endpoint_ids: Iterable[str], now: int) -> list[dict[str, int]]:
+        """Start deliveries that waited for a slot at endpoints whose attempts were just recorded.
+
+        Returns the ones to hand back instead: the endpoint is no longer held by its cap but
+        by its throttle or breaker, which can last far longer than a lease should be held."""
+        limits, now_s = self._limits, now / 1000
+        deferred: list[dict[str, int]] = []
+        for endpoint_id in endpoint_ids:
+            queue = self._waiting.get(endpoint_id)
+            while queue:
+                delivery, msg, target = queue[0]
+                lease = self._leases.get(delivery["id"], _LOST)
+                manual = bool(delivery["manual"])
+                if lease == _LOST:  # lost to another worker meanwhile
+                    self._leases.pop(delivery["id"], None)
+                elif limits.try_acquire(endpoint_id, now_s, manual=manual):
+                    self._launch(delivery, msg, target)
+                elif limits.at_cap(endpoint_id):
+                    break
+                else:
+                    due = math.ceil(limits.retry_at(endpoint_id, now_s, manual=manual) * 1000)
+                    deferred.append({"id": delivery["id"], "now": now, "lease": lease, "due": due})
+                queue.popleft()
+            if not queue:
+                self._waiting.pop(endpoint_id, None)
+        return deferred
 
     async def _send_one(self, delivery: Row, msg: Row, target: EndpointTarget) -> None:
         try:
             body = bytes(msg["payload"])
             headers = build_headers(msg["id"], int(time.time()), body, target)
             result = await self._sender.send(target.url, body, headers)
+        except asyncio.CancelledError:  # stopping: this attempt will not be recorded
+            self._limits.abandon(target.id)
+            raise
         except Exception as exc:  # a bug here must still end the claim with a recorded attempt
             log.exception("sending delivery %s failed unexpectedly", delivery["id"])
             result = SendResult(status_code=0, duration_ms=0, error=f"internal error: {exc!r}")
-        self._done.append(_Done(delivery, target, result, now_ms()))
+        finished = now_ms()
+        self._done.append(_Done(delivery, target, result, finished))
+        # The slot frees when the response is in, not when it is recorded: a waiting delivery
+        # to the same endpoint starts now rather than after the next database round trip.
+        self._limits.release(
+            target.id,
+            success=is_success(result.status_code),
+            now=finished / 1000,
+            manual=bool(delivery["manual"]),
+        )
+        if self._waiting and target.id in self._waiting and not self._stopping:
+            self._to_defer += self._start_waiting((target.id,), finished)
         self._results_ready.set()
         self.sent += 1
 
@@ -226,13 +336,13 @@ class DeliveryWorker:
         next_beat = time.monotonic() + beat_every
         failures = 0
         while True:
-            if self._recorder_stopping and not self._done:
+            if self._recorder_stopping and not self._done and not self._to_defer:
                 return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._results_ready.wait(), max(0.0, next_beat - time.monotonic()))
             self._results_ready.clear()
             try:
-                if self._done:
+                if self._done or self._to_defer:
                     await self._record()
                 if time.monotonic() >= next_beat:
                     await self._extend_leases()
@@ -248,6 +358,7 @@ class DeliveryWorker:
 
     async def _record(self) -> None:
         batch, self._done = self._done, []
+        deferred, self._to_defer = self._to_defer, []
         attempts, updates = [], []
         failing, succeeding, gone = set(), set(), set()
         schedule = self._rt.settings.retry_delays
@@ -290,13 +401,18 @@ class DeliveryWorker:
                         [{"id": e, "now": now, "cutoff": cutoff} for e in still_failing],
                     ),
                     ("disable_endpoint", [{"id": e, "now": now} for e in sorted(gone)]),
+                    ("defer_delivery", deferred),
                 ]
             )
         except BaseException:
             self._done[:0] = batch  # recorded on the next try
+            self._to_defer[:0] = deferred
             raise
         for item in batch:
             self._leases.pop(item.delivery["id"], None)
+        for row in deferred:
+            self._leases.pop(row["id"], None)
+            self._next_retry_at = min(self._next_retry_at, row["due"])
         if gone:
             log.warning("disabled endpoints that answered 410 Gone: %s", ", ".join(sorted(gone)))
         self._wake.set()  # capacity freed, and maybe a retry is due sooner
@@ -347,6 +463,9 @@ class DeliveryWorker:
         finally:
             if not recorder.done():
                 recorder.cancel()
+        self._waiting.clear()  # never started: their leases are released below
+        self._to_defer.clear()
+        self._done.clear()  # sent but never recorded (the database went away): leases released below
         await self._release(self._leases.items())
 
     async def _release(self, leases: Iterable[tuple[int, int]]) -> None:

@@ -40,12 +40,21 @@ class Database(Executor, Protocol):
     def transaction(self) -> AbstractAsyncContextManager[Executor]: ...
 
     async def write(self, steps: Sequence[Step], *, notify: bool = False) -> list[int]:
-        """Apply the steps atomically and return each one's row count.
+        """Apply the steps atomically and return each one's row count (on PostgreSQL, a
+        many-row step reports the number of parameter sets: asyncpg counts no rows there).
 
         The fast path for writes that need no reads inside the transaction: SQLite
         commits concurrent calls together, PostgreSQL runs them on a pooled connection.
         `notify` wakes delivery workers after the commit.
         """
+        ...
+
+    async def write_returning(self, name: str, /, **params: Any) -> list[Row]:
+        """Run one write statement with RETURNING, committed, and return its rows.
+
+        Cheaper than a `transaction()` for a statement that is atomic on its own (the
+        worker's claim): on SQLite it joins the group commit instead of taking three
+        thread hops (BEGIN, the statement, COMMIT)."""
         ...
 
     async def migrate(self) -> list[str]:

@@ -111,6 +111,10 @@ class PostgresDatabase:
                 await tx.notify_deliveries()
         return counts
 
+    async def write_returning(self, name: str, /, **params: Any) -> list[Row]:
+        """One write statement with RETURNING; a single statement commits on its own."""
+        return await self._runner().fetch(name, **params)
+
     async def listen_deliveries(self, callback: WakeupCallback) -> None:
         self._listeners.append(callback)
         if self._listen_conn is None:

@@ -173,12 +173,17 @@ INSERT INTO deliveries (msg_id, endpoint_id, app_id, status, attempts, next_atte
 VALUES (:msg_id, :endpoint_id, :app_id, 1, 0, :next_attempt_at, 0, :now, :now);
 
 -- Claim due deliveries: status 3 (sending) with the lease expiry as next_attempt_at, so a
--- worker that dies leaves rows that become due again when the lease runs out.
+-- worker that dies leaves rows that become due again when the lease runs out. Endpoints the
+-- worker holds back are skipped: "blocked" ones (at its concurrency cap or out of throttle
+-- tokens) for every delivery, "open_circuits" for all but manual ones (resend, recover). The
+-- filters are not indexable, so the scan stays on deliveries_due in next_attempt_at order.
 -- name: claim_due_deliveries --
 UPDATE deliveries SET status = 3, next_attempt_at = :lease_until, updated_at = :now
 WHERE id IN (
     SELECT id FROM deliveries
     WHERE status IN (1, 3) AND next_attempt_at <= :now
+        AND NOT (endpoint_id = ANY(:blocked))
+        AND (manual = 1 OR NOT (endpoint_id = ANY(:open_circuits)))
     ORDER BY next_attempt_at LIMIT :limit
 )
 RETURNING id, msg_id, endpoint_id, app_id, attempts, manual;
@@ -188,6 +193,8 @@ UPDATE deliveries SET status = 3, next_attempt_at = :lease_until, updated_at = :
 WHERE id IN (
     SELECT id FROM deliveries
     WHERE status IN (1, 3) AND next_attempt_at <= :now
+        AND NOT (endpoint_id = ANY(:blocked))
+        AND (manual = 1 OR NOT (endpoint_id = ANY(:open_circuits)))
     ORDER BY next_attempt_at LIMIT :limit
     FOR UPDATE SKIP LOCKED
 )
@@ -220,12 +227,39 @@ UPDATE deliveries SET status = :status, attempts = attempts + 1, next_attempt_at
     manual = 0, updated_at = :now
 WHERE id = :id AND status = 3 AND next_attempt_at = :lease;
 
+-- Many-row forms of the worker's writes for SQLite: the rows arrive as one JSON array (see
+-- store/sqlite.py); each element holds the same keys as the single-row query's parameters.
+-- name: insert_attempt__rows [sqlite] --
+INSERT INTO attempts (id, delivery_id, msg_id, endpoint_id, app_id, url, status, response_status_code,
+    response_headers, response_body, duration_ms, trigger_type, error, created_at)
+SELECT value ->> 'id', value ->> 'delivery_id', value ->> 'msg_id', value ->> 'endpoint_id',
+    value ->> 'app_id', value ->> 'url', value ->> 'status', value ->> 'response_status_code',
+    value ->> 'response_headers', value ->> 'response_body', value ->> 'duration_ms',
+    value ->> 'trigger_type', value ->> 'error', value ->> 'now'
+FROM json_each(:rows);
+
+-- name: finish_delivery__rows [sqlite] --
+UPDATE deliveries SET status = r.status, attempts = attempts + 1, next_attempt_at = r.next_attempt_at,
+    manual = 0, updated_at = r.now
+FROM (
+    SELECT value ->> 'id' AS id, value ->> 'status' AS status, value ->> 'lease' AS lease,
+        value ->> 'next_attempt_at' AS next_attempt_at, value ->> 'now' AS now
+    FROM json_each(:rows)
+) AS r
+WHERE deliveries.id = r.id AND deliveries.status = 3 AND deliveries.next_attempt_at = r.lease;
+
 -- name: cancel_delivery --
 UPDATE deliveries SET status = 4, updated_at = :now
 WHERE id = :id AND status = 3 AND next_attempt_at = :lease;
 
 -- name: release_delivery --
 UPDATE deliveries SET status = 1, next_attempt_at = :now, updated_at = :now
+WHERE id = :id AND status = 3 AND next_attempt_at = :lease;
+
+-- A claimed delivery held back by its endpoint's limits goes back to the queue, due when the
+-- endpoint can take it, without counting an attempt.
+-- name: defer_delivery --
+UPDATE deliveries SET status = 1, next_attempt_at = :due, updated_at = :now
 WHERE id = :id AND status = 3 AND next_attempt_at = :lease;
 
 -- Heartbeat: a worker still sending pushes its leases forward; rows it no longer holds are

@@ -1,0 +1,129 @@
+"""The write paths the delivery worker leans on, on both real databases.
+
+`write_returning` (the claim) must commit what it returns; many-row writes (which SQLite
+sends as one JSON array through a `__rows` query) must store exactly what one-row writes
+store and keep the lease fence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from hookwire.clock import now_ms
+from hookwire.ids import new_id
+from hookwire.outbound.applications import create_app
+from hookwire.outbound.endpoints import create_endpoint
+from hookwire.outbound.messages import create_message
+from hookwire.outbound.models import ApplicationIn, EndpointIn, MessageIn
+from hookwire.runtime import Runtime
+
+SENDING, SUCCESS, PENDING = 3, 0, 1
+
+
+async def _queue(rt: Runtime, count: int) -> tuple[str, str]:
+    """An app with one endpoint and `count` messages, each with one pending delivery."""
+    app, _ = await create_app(rt, ApplicationIn(name="Acme"))
+    endpoint = await create_endpoint(rt, app.id, EndpointIn(url="http://127.0.0.1:9/hook"))
+    for n in range(count):
+        await create_message(rt, app.id, MessageIn(event_type="invoice.paid", payload={"n": n}))
+    return app.id, endpoint.id
+
+
+async def _claim(rt: Runtime, limit: int) -> tuple[list[dict[str, Any]], int]:
+    now = now_ms()
+    lease = now + 60_000
+    rows = await rt.db.write_returning(
+        "claim_due_deliveries", now=now, lease_until=lease, limit=limit, blocked=[], open_circuits=[]
+    )
+    return rows, lease
+
+
+async def _delivery_states(rt: Runtime) -> dict[int, tuple[int, int]]:
+    """Every delivery's (status, attempts), read with the driver directly."""
+    sql = "SELECT id, status, attempts FROM deliveries"
+    db: Any = rt.db
+    if db.dialect == "sqlite":
+        rows = await db._reader.run(lambda c: c.execute(sql).fetchall())
+    else:
+        async with db._pool.acquire() as conn:
+            rows = await conn.fetch(sql)
+    return {r["id"]: (r["status"], r["attempts"]) for r in rows}
+
+
+async def test_claim_returns_committed_rows_and_never_hands_a_row_out_twice(runtime: Runtime) -> None:
+    await _queue(runtime, 7)
+    first, second = await asyncio.gather(_claim(runtime, 4), _claim(runtime, 4))
+    ids = [r["id"] for r in first[0]] + [r["id"] for r in second[0]]
+    assert len(ids) == 7 and len(set(ids)) == 7
+    assert (await _claim(runtime, 4))[0] == []  # all leased now
+    # Committed: a fresh connection sees the leases.
+    rows = await runtime.db.fetch("next_due_at")
+    assert rows[0]["due"] is not None and rows[0]["due"] > now_ms()
+
+
+async def test_many_row_writes_store_what_one_row_writes_store(runtime: Runtime) -> None:
+    app_id, endpoint_id = await _queue(runtime, 5)
+    claimed, lease = await _claim(runtime, 5)
+    now = now_ms()
+
+    def attempt(d: dict[str, Any], n: int) -> dict[str, Any]:
+        return {
+            "id": new_id("atmpt", now + n),
+            "delivery_id": d["id"],
+            "msg_id": d["msg_id"],
+            "endpoint_id": endpoint_id,
+            "app_id": app_id,
+            "url": "http://127.0.0.1:9/hook",
+            "status": SUCCESS if n % 2 else 2,
+            "response_status_code": 200 if n % 2 else 0,
+            "response_headers": '{"x-note":"caf\u00e9 \u2603"}' if n % 2 else None,
+            "response_body": 'ok \U0001f680 "quoted" \\ back' if n % 2 else "",
+            "duration_ms": 12 + n,
+            "trigger_type": 0,
+            "error": None if n % 2 else "connection failed: refused",
+            "now": now + n,
+        }
+
+    rows = [attempt(d, n) for n, d in enumerate(claimed)]
+    one, many = rows[:1], rows[1:]
+    assert await runtime.db.write([("insert_attempt", one)]) == [1]
+    assert await runtime.db.write([("insert_attempt", many)]) == [len(many)]
+    for row in rows:
+        stored = await runtime.db.fetchrow("get_attempt", app_id=app_id, msg_id=row["msg_id"], id=row["id"])
+        assert stored is not None
+        expected = {k: v for k, v in row.items() if k != "now"} | {"created_at": row["now"]}
+        assert {k: stored[k] for k in expected} == expected
+
+    # The lease fence holds for many rows at once: a wrong lease updates nothing.
+    updates = [
+        {
+            "id": d["id"],
+            "lease": lease if n != 2 else lease + 1,
+            "status": SUCCESS,
+            "next_attempt_at": now,
+            "now": now,
+        }
+        for n, d in enumerate(claimed)
+    ]
+    counts = await runtime.db.write([("finish_delivery", updates)])
+    if runtime.db.dialect == "sqlite":  # asyncpg's executemany reports no row counts
+        assert counts == [len(claimed) - 1]
+    states = await _delivery_states(runtime)
+    for n, d in enumerate(claimed):
+        assert states[d["id"]] == ((SENDING, 0) if n == 2 else (SUCCESS, 1))
+
+
+async def test_a_failing_returning_write_leaves_grouped_writes_alone(runtime: Runtime) -> None:
+    if runtime.db.dialect != "sqlite":
+        pytest.skip("group commit is SQLite's; on PostgreSQL each write has its own transaction")
+    await _queue(runtime, 2)
+    bad = runtime.db.write_returning(
+        "claim_due_deliveries", now=now_ms(), lease_until="x", limit="y", blocked=[], open_circuits=[]
+    )
+    good = _claim(runtime, 2)
+    results = await asyncio.gather(bad, good, return_exceptions=True)
+    assert isinstance(results[0], Exception)
+    assert not isinstance(results[1], BaseException) and len(results[1][0]) == 2
