@@ -101,7 +101,13 @@ class DeliveryWorker:
             max_cooldown=max(MAX_COOLDOWN, rt.settings.circuit_breaker_cooldown),
         )
         self._leases: dict[int, int] = {}  # claimed, not yet recorded: delivery id -> lease expiry (ms)
-        self._inflight: set[asyncio.Task[None]] = set()
+        # Started deliveries go to a queue that `concurrency` long-lived sender tasks take from:
+        # cheaper than a task per attempt, and it bounds in-flight sends by construction.
+        self._ready: asyncio.Queue[tuple[Row, Row, EndpointTarget]] = asyncio.Queue()
+        self._senders: list[asyncio.Task[None]] = []
+        self._sending = 0  # taken from the queue, not finished
+        self._quiet = asyncio.Event()  # set while nothing is queued or being sent
+        self._quiet.set()
         self._waiting: dict[str, collections.deque[tuple[Row, Row, EndpointTarget]]] = {}  # at the cap
         self._to_defer: list[dict[str, int]] = []  # waited at the cap, now held by throttle/breaker
         self._done: list[_Done] = []
@@ -127,6 +133,7 @@ class DeliveryWorker:
         within `burst_horizon` seconds (None: wait for every scheduled retry and lease)."""
         await self._rt.db.listen_deliveries(self.wake)
         recorder = asyncio.create_task(self._record_loop())
+        self._senders = [asyncio.create_task(self._sender_loop()) for _ in range(self._concurrency)]
         try:
             await self._claim_loop(burst, burst_horizon)
         finally:
@@ -162,7 +169,7 @@ class DeliveryWorker:
         wake_at = min(self._next_retry_at, self._unblock_at)
         if wake_at != math.inf:
             timeout = min(timeout, (wake_at - now_ms()) / 1000)
-        if burst and not self._leases and not self._inflight and not self._done:
+        if burst and not self._leases and self._quiet.is_set() and not self._done:
             row = await self._rt.db.fetchrow("next_due_at")
             due = row["due"] if row else None
             if due is None:
@@ -271,9 +278,19 @@ class DeliveryWorker:
             self._launch(delivery, msg, target)
 
     def _launch(self, delivery: Row, msg: Row, target: EndpointTarget) -> None:
-        task = asyncio.create_task(self._send_one(delivery, msg, target))
-        self._inflight.add(task)
-        task.add_done_callback(self._inflight.discard)
+        self._quiet.clear()
+        self._ready.put_nowait((delivery, msg, target))
+
+    async def _sender_loop(self) -> None:
+        while True:
+            delivery, msg, target = await self._ready.get()
+            self._sending += 1
+            try:
+                await self._send_one(delivery, msg, target)
+            finally:
+                self._sending -= 1
+                if not self._sending and self._ready.empty():
+                    self._quiet.set()
 
     def _start_waiting(self, endpoint_ids: Iterable[str], now: int) -> list[dict[str, int]]:
         """Start deliveries that waited for a slot at endpoints whose attempts were just recorded.
@@ -447,12 +464,17 @@ class DeliveryWorker:
         back every lease still held."""
         self._stopping = True
         grace = self._rt.settings.request_timeout + 1
-        if self._inflight:
-            _, pending = await asyncio.wait(set(self._inflight), timeout=grace)
-            for task in pending:
-                task.cancel()
-            if pending:
-                await asyncio.gather(*pending, return_exceptions=True)
+        while not self._ready.empty():  # queued, never started: released with the other leases
+            _, _, target = self._ready.get_nowait()
+            self._limits.abandon(target.id)
+        if not self._sending:
+            self._quiet.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._quiet.wait(), grace)
+        for task in self._senders:
+            task.cancel()
+        await asyncio.gather(*self._senders, return_exceptions=True)
+        self._senders = []
         self._recorder_stopping = True
         self._results_ready.set()
         try:
