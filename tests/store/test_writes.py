@@ -36,7 +36,13 @@ async def _claim(rt: Runtime, limit: int) -> tuple[list[dict[str, Any]], int]:
     now = now_ms()
     lease = now + 60_000
     rows = await rt.db.write_returning(
-        "claim_due_deliveries", now=now, lease_until=lease, limit=limit, blocked=[], open_circuits=[]
+        "claim_due_deliveries",
+        now=now,
+        lease_until=lease,
+        limit=limit,
+        scan=1000,
+        blocked=[],
+        open_circuits=[],
     )
     return rows, lease
 
@@ -121,7 +127,13 @@ async def test_a_failing_returning_write_leaves_grouped_writes_alone(runtime: Ru
         pytest.skip("group commit is SQLite's; on PostgreSQL each write has its own transaction")
     await _queue(runtime, 2)
     bad = runtime.db.write_returning(
-        "claim_due_deliveries", now=now_ms(), lease_until="x", limit="y", blocked=[], open_circuits=[]
+        "claim_due_deliveries",
+        now=now_ms(),
+        lease_until="x",
+        limit="y",
+        scan=1000,
+        blocked=[],
+        open_circuits=[],
     )
     good = _claim(runtime, 2)
     results = await asyncio.gather(bad, good, return_exceptions=True)

@@ -64,7 +64,12 @@ async def open_runtime(settings: Settings, *, migrate: bool = True) -> Opened:
 
 
 def open_sender(settings: Settings) -> tuple[aiohttp.ClientSession, Sender]:
-    """One HTTP session for a worker process: SSRF-guarded, one connection pool per origin."""
+    """One HTTP session for a worker process: SSRF-guarded, one connection pool per origin.
+
+    No cookie jar: a cookie one endpoint sets must never ride along to a later webhook (and
+    skipping the jar saves work on every attempt)."""
     connector = make_connector(allow_private=settings.allow_private_targets, limit=0)
-    session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
+    session = aiohttp.ClientSession(
+        connector=connector, auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar()
+    )
     return session, Sender(session, settings.request_timeout)

@@ -57,6 +57,7 @@ SUCCESS, PENDING, FAIL, SENDING, CANCELED = 0, 1, 2, 3, 4
 _LOST = -1  # lease value of a row another worker took over: matches no row
 _MAX_BACKOFF = 30.0
 _MIN_WAIT = 0.005
+_CLAIM_SCAN = 1000  # due rows a claim looks at past held-back endpoints (claim_due_deliveries)
 
 
 @dataclass
@@ -210,6 +211,7 @@ class DeliveryWorker:
             now=now,
             lease_until=lease_until,
             limit=limit,
+            scan=max(_CLAIM_SCAN, 10 * limit),
             blocked=blocked,
             open_circuits=open_circuits,
         )

@@ -176,26 +176,38 @@ VALUES (:msg_id, :endpoint_id, :app_id, 1, 0, :next_attempt_at, 0, :now, :now);
 -- worker that dies leaves rows that become due again when the lease runs out. Endpoints the
 -- worker holds back are skipped: "blocked" ones (at its concurrency cap or out of throttle
 -- tokens) for every delivery, "open_circuits" for all but manual ones (resend, recover). The
--- filters are not indexable, so the scan stays on deliveries_due in next_attempt_at order.
+-- filters are not indexable, so a claim looks only at the `scan` oldest due rows (in
+-- deliveries_due order): a backlog held back behind one endpoint costs a bounded scan per
+-- claim, not a walk over the whole queue.
 -- name: claim_due_deliveries --
 UPDATE deliveries SET status = 3, next_attempt_at = :lease_until, updated_at = :now
 WHERE id IN (
-    SELECT id FROM deliveries
-    WHERE status IN (1, 3) AND next_attempt_at <= :now
-        AND NOT (endpoint_id = ANY(:blocked))
+    SELECT id FROM (
+        SELECT id, endpoint_id, manual, next_attempt_at FROM deliveries
+        WHERE status IN (1, 3) AND next_attempt_at <= :now
+        ORDER BY next_attempt_at LIMIT :scan
+    ) AS due
+    WHERE NOT (endpoint_id = ANY(:blocked))
         AND (manual = 1 OR NOT (endpoint_id = ANY(:open_circuits)))
     ORDER BY next_attempt_at LIMIT :limit
 )
 RETURNING id, msg_id, endpoint_id, app_id, attempts, manual;
 
+-- The conditions are repeated outside the scan window so that PostgreSQL re-checks them on a
+-- row another worker updated between the window and the lock.
 -- name: claim_due_deliveries [postgres] --
 UPDATE deliveries SET status = 3, next_attempt_at = :lease_until, updated_at = :now
 WHERE id IN (
-    SELECT id FROM deliveries
-    WHERE status IN (1, 3) AND next_attempt_at <= :now
-        AND NOT (endpoint_id = ANY(:blocked))
-        AND (manual = 1 OR NOT (endpoint_id = ANY(:open_circuits)))
-    ORDER BY next_attempt_at LIMIT :limit
+    SELECT d.id FROM deliveries AS d
+    WHERE d.id IN (
+            SELECT id FROM deliveries
+            WHERE status IN (1, 3) AND next_attempt_at <= :now
+            ORDER BY next_attempt_at LIMIT :scan
+        )
+        AND d.status IN (1, 3) AND d.next_attempt_at <= :now
+        AND NOT (d.endpoint_id = ANY(:blocked))
+        AND (d.manual = 1 OR NOT (d.endpoint_id = ANY(:open_circuits)))
+    ORDER BY d.next_attempt_at LIMIT :limit
     FOR UPDATE SKIP LOCKED
 )
 RETURNING id, msg_id, endpoint_id, app_id, attempts, manual;
