@@ -1,8 +1,9 @@
-"""The write paths the delivery worker leans on, on both real databases.
+"""The group-committed write paths, on both real databases.
 
 `write_returning` (the claim) must commit what it returns; many-row writes (which SQLite
 sends as one JSON array through a `__rows` query) must store exactly what one-row writes
-store and keep the lease fence.
+store and keep the lease fence; message creation, which writes without a transaction
+around its reads, must still make one message per eventId under concurrency.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from hookwire.clock import now_ms
+from hookwire.errors import NotFound
 from hookwire.ids import new_id
 from hookwire.outbound.applications import create_app
 from hookwire.outbound.endpoints import create_endpoint
@@ -139,3 +141,21 @@ async def test_a_failing_returning_write_leaves_grouped_writes_alone(runtime: Ru
     results = await asyncio.gather(bad, good, return_exceptions=True)
     assert isinstance(results[0], Exception)
     assert not isinstance(results[1], BaseException) and len(results[1][0]) == 2
+
+
+async def test_concurrent_creates_with_one_event_id_make_one_message_and_one_delivery(
+    runtime: Runtime,
+) -> None:
+    app, _ = await create_app(runtime, ApplicationIn(name="Acme"))
+    await create_endpoint(runtime, app.id, EndpointIn(url="http://127.0.0.1:9/hook"))
+    data = MessageIn(event_type="invoice.paid", event_id="evt-42", payload={"n": 1})
+    results = await asyncio.gather(*(create_message(runtime, app.id, data) for _ in range(20)))
+    assert sum(created for _, created in results) == 1
+    assert len({msg.id for msg, _ in results}) == 1
+    claimed, _ = await _claim(runtime, 100)
+    assert [(d["msg_id"], d["attempts"]) for d in claimed] == [(results[0][0].id, 0)]
+
+
+async def test_a_message_to_a_deleted_application_is_a_not_found(runtime: Runtime) -> None:
+    with pytest.raises(NotFound):
+        await create_message(runtime, "app_missing", MessageIn(event_type="invoice.paid", payload={}))

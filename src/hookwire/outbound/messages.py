@@ -64,8 +64,47 @@ async def create_message(
 
     A repeated `eventId` or `idempotency-key` returns the message already stored
     instead of creating a second one.
+
+    The common case (the application exists) reads on the reader connection and then
+    writes the message and its deliveries in one `write()`: on SQLite that joins the
+    group commit, so concurrent API calls share one transaction and one commit instead
+    of queueing for the writer one by one. Auto-creating an application takes the
+    transactional path.
     """
     payload = encode_json(data.payload, "payload")
+    now = now_ms()
+    if data.application is None:
+        app = await require_app(rt.db, app_key)
+        existing = await _existing(rt.db, app["id"], data.event_id, idempotency_key)
+        if existing is not None:
+            return message_out(existing), False
+        msg_id = new_id("msg", now)
+        message = _message_row(msg_id, app["id"], data, payload, idempotency_key, now)
+        targets = await _targets(rt.db, app["id"], data, only_endpoint)
+        deliveries = _delivery_rows(msg_id, app["id"], data, targets, now)
+        try:
+            inserted, _ = await rt.db.write(
+                [("insert_message", message), ("insert_delivery_if_stored", deliveries)],
+                notify=bool(deliveries),
+            )
+        except Exception:  # e.g. the app or an endpoint was deleted meanwhile: decide in a transaction
+            return await _create_in_transaction(rt, app_key, data, payload, idempotency_key, only_endpoint)
+        if inserted == 0:  # a concurrent request with the same eventId / key won the race
+            raced = await _existing(rt.db, app["id"], data.event_id, idempotency_key)
+            assert raced is not None
+            return message_out(raced), False
+        return _created(msg_id, data, now), True
+    return await _create_in_transaction(rt, app_key, data, payload, idempotency_key, only_endpoint)
+
+
+async def _create_in_transaction(
+    rt: Runtime,
+    app_key: str,
+    data: MessageIn,
+    payload: bytes,
+    idempotency_key: str | None,
+    only_endpoint: str | None,
+) -> tuple[MessageOut, bool]:
     now = now_ms()
     async with rt.db.transaction() as tx:
         if data.application is not None:
@@ -78,66 +117,75 @@ async def create_message(
             return message_out(existing), False
         msg_id = new_id("msg", now)
         inserted = await tx.execute(
-            "insert_message",
-            id=msg_id,
-            app_id=app_id,
-            event_type=data.event_type,
-            event_id=data.event_id,
-            idempotency_key=idempotency_key,
-            payload=payload,
-            channels=orjson.dumps(data.channels).decode() if data.channels else None,
-            tags=orjson.dumps(data.tags).decode() if data.tags else None,
-            now=now,
-            deliver_at=to_ms(data.deliver_at) if data.deliver_at else None,
+            "insert_message", **_message_row(msg_id, app_id, data, payload, idempotency_key, now)
         )
         if inserted == 0:  # a concurrent request with the same eventId / key won the race
             raced = await _existing(tx, app_id, data.event_id, idempotency_key)
             assert raced is not None
             return message_out(raced), False
-        if only_endpoint is not None:
-            targets = [only_endpoint]
-        else:
-            endpoints = await tx.fetch("list_fanout_endpoints", app_id=app_id)
-            targets = select_endpoints(
-                (
-                    (
-                        e["id"],
-                        orjson.loads(e["event_types"]) if e["event_types"] else None,
-                        orjson.loads(e["channels"]) if e["channels"] else None,
-                    )
-                    for e in endpoints
-                ),
-                data.event_type,
-                data.channels,
-            )
+        targets = await _targets(tx, app_id, data, only_endpoint)
         if targets:
-            due = to_ms(data.deliver_at) if data.deliver_at else now
-            await tx.executemany(
-                "insert_delivery",
-                [
-                    {
-                        "msg_id": msg_id,
-                        "endpoint_id": ep,
-                        "app_id": app_id,
-                        "next_attempt_at": due,
-                        "now": now,
-                    }
-                    for ep in targets
-                ],
-            )
+            await tx.executemany("insert_delivery", _delivery_rows(msg_id, app_id, data, targets, now))
             await tx.notify_deliveries()
-    return (
-        MessageOut(
-            id=msg_id,
-            event_id=data.event_id,
-            event_type=data.event_type,
-            payload=data.payload,
-            channels=data.channels,
-            tags=data.tags,
-            timestamp=to_datetime(now),
-            deliver_at=data.deliver_at,
+    return _created(msg_id, data, now), True
+
+
+def _message_row(
+    msg_id: str, app_id: str, data: MessageIn, payload: bytes, idempotency_key: str | None, now: int
+) -> dict[str, Any]:
+    return {
+        "id": msg_id,
+        "app_id": app_id,
+        "event_type": data.event_type,
+        "event_id": data.event_id,
+        "idempotency_key": idempotency_key,
+        "payload": payload,
+        "channels": orjson.dumps(data.channels).decode() if data.channels else None,
+        "tags": orjson.dumps(data.tags).decode() if data.tags else None,
+        "now": now,
+        "deliver_at": to_ms(data.deliver_at) if data.deliver_at else None,
+    }
+
+
+async def _targets(db: Executor, app_id: str, data: MessageIn, only_endpoint: str | None) -> list[str]:
+    """The endpoints this message goes to: every enabled one whose filters match, or just one."""
+    if only_endpoint is not None:
+        return [only_endpoint]
+    endpoints = await db.fetch("list_fanout_endpoints", app_id=app_id)
+    return select_endpoints(
+        (
+            (
+                e["id"],
+                orjson.loads(e["event_types"]) if e["event_types"] else None,
+                orjson.loads(e["channels"]) if e["channels"] else None,
+            )
+            for e in endpoints
         ),
-        True,
+        data.event_type,
+        data.channels,
+    )
+
+
+def _delivery_rows(
+    msg_id: str, app_id: str, data: MessageIn, targets: list[str], now: int
+) -> list[dict[str, Any]]:
+    due = to_ms(data.deliver_at) if data.deliver_at else now
+    return [
+        {"msg_id": msg_id, "endpoint_id": ep, "app_id": app_id, "next_attempt_at": due, "now": now}
+        for ep in targets
+    ]
+
+
+def _created(msg_id: str, data: MessageIn, now: int) -> MessageOut:
+    return MessageOut(
+        id=msg_id,
+        event_id=data.event_id,
+        event_type=data.event_type,
+        payload=data.payload,
+        channels=data.channels,
+        tags=data.tags,
+        timestamp=to_datetime(now),
+        deliver_at=data.deliver_at,
     )
 
 

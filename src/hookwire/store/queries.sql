@@ -172,6 +172,17 @@ INSERT INTO deliveries (msg_id, endpoint_id, app_id, status, attempts, next_atte
     created_at, updated_at)
 VALUES (:msg_id, :endpoint_id, :app_id, 1, 0, :next_attempt_at, 0, :now, :now);
 
+-- The fast path of message creation (outbound/messages.py) writes the message and its
+-- deliveries in one group-committed write without reading in between: a delivery is inserted
+-- only if its message row was (not a duplicate eventId / idempotency key) and its endpoint
+-- still exists.
+-- name: insert_delivery_if_stored --
+INSERT INTO deliveries (msg_id, endpoint_id, app_id, status, attempts, next_attempt_at, manual,
+    created_at, updated_at)
+SELECT :msg_id, :endpoint_id, :app_id, 1, 0, :next_attempt_at, 0, :now, :now
+WHERE EXISTS (SELECT 1 FROM messages WHERE id = :msg_id)
+    AND EXISTS (SELECT 1 FROM endpoints WHERE id = :endpoint_id);
+
 -- Claim due deliveries: status 3 (sending) with the lease expiry as next_attempt_at, so a
 -- worker that dies leaves rows that become due again when the lease runs out. Endpoints the
 -- worker holds back are skipped: "blocked" ones (at its concurrency cap or out of throttle

@@ -40,6 +40,9 @@ _PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
     "PRAGMA busy_timeout=10000",
+    # 32 MiB of page cache per connection (SQLite's default is 2 MiB): a queue of a million
+    # deliveries keeps its hot index pages in memory instead of re-reading them every claim.
+    "PRAGMA cache_size=-32768",
     "PRAGMA foreign_keys=ON",
 )
 _MAX_GROUP = 512
