@@ -7,9 +7,10 @@ holds a worker slot until the timeout, and its retries come back 5 s later. A pa
 sends the same rate to both kinds; the receiver records when each message reached each
 healthy endpoint. The figure is the p99 of sent → arrival over the healthy endpoints.
 
-Clean and dead runs alternate (`isolation_rounds` of each, `isolation_seconds` split
-between them) and their samples are pooled, so a burst of load from elsewhere on the
-machine does not land on one variant only.
+Clean and dead runs alternate in ABBA order (clean, dead, dead, clean, …: `isolation_rounds`
+of each, `isolation_seconds` split between them) and their samples are pooled, so neither a
+burst of load from elsewhere on the machine nor a drift over the scenario (later rounds
+measure a little slower on this machine) lands on one variant only.
 
 The rate is half what the fan-out scenario drained (deliveries/s) divided by the number of
 endpoints, or `FALLBACK_RATE` messages/s when fan-out did not run.
@@ -83,7 +84,7 @@ async def run(ctx: Context) -> None:
     pooled: dict[str, list[float]] = {"clean": [], "dead": []}
     rounds: dict[str, list[dict[str, object]]] = {"clean": [], "dead": []}
     for n in range(1, plan.isolation_rounds + 1):
-        for kind in ("clean", "dead"):
+        for kind in ("clean", "dead") if n % 2 else ("dead", "clean"):
             latencies, detail = await _run_once(ctx, f"{kind}-{n}", rate, seconds)
             pooled[kind] += latencies
             rounds[kind].append(detail)
