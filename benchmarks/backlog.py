@@ -15,7 +15,7 @@ import time
 from benchmarks.context import Context
 from benchmarks.databases import fresh_sqlite_url, sqlite_path
 from benchmarks.drain import drain_with_workers
-from benchmarks.hookwire_process import start_serve
+from benchmarks.hookwire_process import set_up_app
 from benchmarks.preload import preload_sqlite
 
 BUDGET_SECONDS = {"full": 900.0, "quick": 240.0}
@@ -23,13 +23,10 @@ BUDGET_SECONDS = {"full": 900.0, "quick": 240.0}
 
 async def _backlog(ctx: Context, key: str, size: int) -> dict[str, float]:
     database_url = fresh_sqlite_url(ctx.workdir, f"backlog-{key}")
-    api = await start_serve(ctx.supervisor, database_url, workers=False)
-    try:
-        app_id = await api.create_app("backlog")
-        endpoints = await api.create_endpoints(app_id, [f"{ctx.sink.url}/backlog"])
-    finally:
-        await api.stop()
-    rss = ctx.rss(api.process)
+    app_id, endpoints, serve = await set_up_app(
+        ctx.supervisor, database_url, "backlog", [f"{ctx.sink.url}/backlog"]
+    )
+    rss = ctx.rss(serve)
     began = time.monotonic()
     await asyncio.to_thread(preload_sqlite, sqlite_path(database_url), app_id, endpoints, size)
     ctx.log("backlog", f"{size:,} queued in {time.monotonic() - began:.0f}s; draining with one worker")

@@ -109,6 +109,21 @@ async def start_serve(supervisor: Supervisor, database_url: str, *, workers: boo
     raise RuntimeError(f"hookwire serve did not become healthy within 60s:\n{process.log_tail()}")
 
 
+async def set_up_app(
+    supervisor: Supervisor, database_url: str, name: str, urls: list[str]
+) -> tuple[str, list[str], Process]:
+    """An app with one endpoint per URL, made through a short-lived `hookwire serve` (workers
+    off), so secrets are sealed as in production. Returns the app and endpoint IDs and the
+    stopped serve process (for its peak RSS)."""
+    api = await start_serve(supervisor, database_url, workers=False)
+    try:
+        app_id = await api.create_app(name)
+        endpoints = await api.create_endpoints(app_id, urls)
+    finally:
+        await api.stop()
+    return app_id, endpoints, api.process
+
+
 def start_worker(supervisor: Supervisor, database_url: str, **env: str) -> Process:
     """`hookwire worker` (not `--burst`: the scenario stops it once the receiver has everything)."""
     name = "hookwire-worker"

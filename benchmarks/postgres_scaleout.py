@@ -12,7 +12,7 @@ from __future__ import annotations
 from benchmarks.context import Context
 from benchmarks.databases import fresh_postgres, postgres_unavailable
 from benchmarks.drain import drain_with_workers
-from benchmarks.hookwire_process import start_serve
+from benchmarks.hookwire_process import set_up_app
 from benchmarks.preload import preload_postgres
 
 
@@ -24,12 +24,9 @@ async def run(ctx: Context) -> None:
     rates: dict[int, float] = {}
     for workers in (1, 2):
         async with fresh_postgres(f"w{workers}") as database_url:
-            api = await start_serve(ctx.supervisor, database_url, workers=False)
-            try:
-                app_id = await api.create_app("pg")
-                endpoints = await api.create_endpoints(app_id, [f"{ctx.sink.url}/pg"])
-            finally:
-                await api.stop()
+            app_id, endpoints, _ = await set_up_app(
+                ctx.supervisor, database_url, "pg", [f"{ctx.sink.url}/pg"]
+            )
             ctx.log("postgres", f"{workers} worker(s): loading {n:,} messages with COPY")
             await preload_postgres(database_url, app_id, endpoints, n)
             ctx.log("postgres", f"{workers} worker(s): draining")

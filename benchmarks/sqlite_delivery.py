@@ -17,7 +17,7 @@ import os
 from benchmarks.context import Context
 from benchmarks.databases import fresh_sqlite_url, sqlite_path
 from benchmarks.drain import drain_with_workers
-from benchmarks.hookwire_process import TOKEN, start_serve
+from benchmarks.hookwire_process import TOKEN, set_up_app, start_serve
 from benchmarks.load import ingest
 from benchmarks.preload import preload_sqlite
 from benchmarks.processes import CpuMeter
@@ -75,12 +75,7 @@ async def run(ctx: Context) -> None:
 
     workers = WORKERS_LIKE_CELERY
     database_url = fresh_sqlite_url(ctx.workdir, "sqlite-workers")
-    api = await start_serve(ctx.supervisor, database_url, workers=False)
-    try:
-        app_id = await api.create_app("bench")
-        endpoints = await api.create_endpoints(app_id, [f"{ctx.sink.url}/sqlite"])
-    finally:
-        await api.stop()
+    app_id, endpoints, _ = await set_up_app(ctx.supervisor, database_url, "bench", [f"{ctx.sink.url}/sqlite"])
     await asyncio.to_thread(preload_sqlite, sqlite_path(database_url), app_id, endpoints, result.accepted)
     ctx.log("sqlite", f"delivery: draining {result.accepted:,} with {workers} `hookwire worker` processes")
     drained = await drain_with_workers(ctx, "sqlite", database_url, result.accepted, workers=workers)
