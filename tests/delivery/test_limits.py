@@ -5,13 +5,19 @@ from __future__ import annotations
 from hookwire.delivery.limits import EndpointLimits
 
 
+def blocked(limits: EndpointLimits, now: float) -> list[str]:
+    """Every endpoint held back for automatic deliveries: at the cap, out of tokens or open."""
+    held, circuit_open = limits.exclusions(now)
+    return sorted({*held, *circuit_open})
+
+
 def test_concurrency_cap_blocks_the_endpoint_until_a_slot_frees() -> None:
     limits = EndpointLimits(max_inflight=2)
     assert limits.try_acquire("ep", 0) and limits.try_acquire("ep", 0)
     assert not limits.try_acquire("ep", 0)
-    assert limits.blocked(0) == ["ep"]
+    assert blocked(limits, 0) == ["ep"]
     limits.release("ep", success=True, now=0)
-    assert limits.blocked(0) == []
+    assert blocked(limits, 0) == []
     assert limits.try_acquire("ep", 0)
 
 
@@ -24,7 +30,7 @@ def test_throttle_rate_allows_that_many_per_second() -> None:
             allowed += 1
             limits.release("ep", success=True, now=0)
     assert allowed == 2
-    assert "ep" in limits.blocked(0.1)
+    assert "ep" in blocked(limits, 0.1)
     assert limits.retry_at("ep", 0.1) > 0.1
     assert limits.try_acquire("ep", 0.6)  # one token back after half a second at 2/s
 
@@ -34,7 +40,7 @@ def test_circuit_opens_after_consecutive_failures_and_lets_one_probe_through() -
     for _ in range(3):
         assert limits.try_acquire("dead", 0)
         limits.release("dead", success=False, now=0)
-    assert limits.blocked(1) == ["dead"]
+    assert blocked(limits, 1) == ["dead"]
     assert not limits.try_acquire("dead", 5)
     assert limits.retry_at("dead", 5) == 10
     assert limits.try_acquire("dead", 10)  # the probe
@@ -50,7 +56,7 @@ def test_a_success_closes_the_circuit() -> None:
         limits.release("ep", success=False, now=0)
     assert limits.try_acquire("ep", 10)
     limits.release("ep", success=True, now=10)
-    assert limits.blocked(10) == []
+    assert blocked(limits, 10) == []
     assert limits.try_acquire("ep", 10) and limits.try_acquire("ep", 10)
 
 
@@ -58,7 +64,7 @@ def test_healthy_endpoints_are_never_blocked_by_a_dead_one() -> None:
     limits = EndpointLimits(failure_threshold=1, cooldown=60)
     limits.try_acquire("dead", 0)
     limits.release("dead", success=False, now=0)
-    assert limits.blocked(1) == ["dead"]
+    assert blocked(limits, 1) == ["dead"]
     assert limits.try_acquire("healthy", 1)
 
 
@@ -94,7 +100,7 @@ def test_zero_failures_turns_the_breaker_off() -> None:
     for _ in range(100):
         assert limits.try_acquire("ep", 0)
         limits.release("ep", success=False, now=0)
-    assert limits.blocked(0) == [] and not limits.circuit_open("ep", 0)
+    assert blocked(limits, 0) == [] and not limits.circuit_open("ep", 0)
 
 
 def test_unlimited_endpoints_leave_nothing_behind() -> None:

@@ -93,11 +93,6 @@ class EndpointLimits:
                     self._tripped.discard(endpoint_id)  # half-open: try_acquire lets the probe through
         return sorted(held), sorted(circuit_open)
 
-    def blocked(self, now: float) -> list[str]:
-        """Endpoints that must not be claimed for right now (manual deliveries aside)."""
-        held, circuit_open = self.exclusions(now)
-        return sorted({*held, *circuit_open})
-
     def next_unblock(self, now: float) -> tuple[float, float]:
         """When the earliest endpoint held back by time may go again: (out of tokens, open circuit);
         inf where none is. A slot freed or a probe recorded wakes the worker by itself."""

@@ -20,7 +20,7 @@ retries this worker scheduled; a slow poll is the safety net.
 Per-endpoint limits (`limits.py`: concurrency cap, throttle, circuit breaker) are asked
 before each claim, so deliveries to a held-back endpoint are not claimed at all. A claimed
 delivery whose endpoint is at its concurrency cap waits in memory (it keeps its lease and
-a capacity slot) and starts as soon as one of that endpoint's attempts is recorded; while
+a capacity slot) and starts as soon as a response from that endpoint comes in; while
 an endpoint has waiting deliveries, claims skip it. A claimed delivery that the throttle or
 the breaker holds back is deferred: handed back as pending, due when the endpoint can take
 it, with no attempt counted.
@@ -36,6 +36,7 @@ import math
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 
@@ -110,7 +111,7 @@ class DeliveryWorker:
         self._quiet = asyncio.Event()  # set while nothing is queued or being sent
         self._quiet.set()
         self._waiting: dict[str, collections.deque[tuple[Row, Row, EndpointTarget]]] = {}  # at the cap
-        self._to_defer: list[dict[str, int]] = []  # waited at the cap, now held by throttle/breaker
+        self._to_defer: list[dict[str, Any]] = []  # waited at the cap, now held by throttle/breaker
         self._done: list[_Done] = []
         self._wake = asyncio.Event()
         self._results_ready = asyncio.Event()
@@ -240,6 +241,8 @@ class DeliveryWorker:
                 self._endpoints.load(self._rt.db, (d["endpoint_id"] for d in claimed), now),
             )
             messages = {m["id"]: m for m in found}
+            for endpoint in targets.values():  # once per endpoint, not per delivery
+                limits.set_rate(endpoint.id, endpoint.throttle_rate, now_s)
             canceled, deferred = [], []
             for delivery in claimed:
                 msg = messages.get(delivery["msg_id"])
@@ -248,19 +251,16 @@ class DeliveryWorker:
                     canceled.append({"id": delivery["id"], "now": now, "lease": self._leases[delivery["id"]]})
                     continue
                 manual = bool(delivery["manual"])
-                limits.set_rate(target.id, target.throttle_rate, now_s)
                 if limits.try_acquire(target.id, now_s, manual=manual):
                     sendable.append((delivery, msg, target))
                     continue
                 if limits.at_cap(target.id):
                     waiting.append((delivery, msg, target))
                     continue
-                due = math.ceil(limits.retry_at(target.id, now_s, manual=manual) * 1000)
+                row = self._deferral(delivery, self._leases[delivery["id"]], target.id, now)
                 if manual or not limits.circuit_open(target.id, now_s):
-                    self._paced_until = max(self._paced_until, due)
-                deferred.append(
-                    {"id": delivery["id"], "now": now, "lease": self._leases[delivery["id"]], "due": due}
-                )
+                    self._paced_until = max(self._paced_until, row["due"])
+                deferred.append(row)
             if canceled or deferred:
                 await self._rt.db.write([("cancel_delivery", canceled), ("defer_delivery", deferred)])
         except BaseException:
@@ -294,13 +294,13 @@ class DeliveryWorker:
                 if not self._sending and self._ready.empty():
                     self._quiet.set()
 
-    def _start_waiting(self, endpoint_ids: Iterable[str], now: int) -> list[dict[str, int]]:
+    def _start_waiting(self, endpoint_ids: Iterable[str], now: int) -> list[dict[str, Any]]:
         """Start deliveries that waited for a slot at endpoints whose attempts were just recorded.
 
         Returns the ones to hand back instead: the endpoint is no longer held by its cap but
         by its throttle or breaker, which can last far longer than a lease should be held."""
         limits, now_s = self._limits, now / 1000
-        deferred: list[dict[str, int]] = []
+        deferred: list[dict[str, Any]] = []
         for endpoint_id in endpoint_ids:
             queue = self._waiting.get(endpoint_id)
             while queue:
@@ -314,12 +314,16 @@ class DeliveryWorker:
                 elif limits.at_cap(endpoint_id):
                     break
                 else:
-                    due = math.ceil(limits.retry_at(endpoint_id, now_s, manual=manual) * 1000)
-                    deferred.append({"id": delivery["id"], "now": now, "lease": lease, "due": due})
+                    deferred.append(self._deferral(delivery, lease, endpoint_id, now))
                 queue.popleft()
             if not queue:
                 self._waiting.pop(endpoint_id, None)
         return deferred
+
+    def _deferral(self, delivery: Row, lease: int, endpoint_id: str, now: int) -> dict[str, Any]:
+        """The `defer_delivery` row for a claimed delivery its endpoint cannot take now."""
+        due = self._limits.retry_at(endpoint_id, now / 1000, manual=bool(delivery["manual"]))
+        return {"id": delivery["id"], "now": now, "lease": lease, "due": math.ceil(due * 1000)}
 
     async def _send_one(self, delivery: Row, msg: Row, target: EndpointTarget) -> None:
         try:
@@ -342,7 +346,7 @@ class DeliveryWorker:
             now=finished / 1000,
             manual=bool(delivery["manual"]),
         )
-        if self._waiting and target.id in self._waiting and not self._stopping:
+        if target.id in self._waiting and not self._stopping:
             self._to_defer += self._start_waiting((target.id,), finished)
         self._results_ready.set()
         self.sent += 1
