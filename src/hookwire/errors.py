@@ -3,6 +3,7 @@
     HookwireError
      ├── ConfigError             a setting is missing or invalid (raised at start, before serving)
      ├── StoreError              the database failed in a way the caller cannot fix
+     │    └── ConstraintViolation  a write broke a constraint (a row it refers to is gone)
      └── ApiError                a request cannot be served; carries the HTTP status and Svix error code
           ├── BadRequest         400  {"code": "bad_request", ...}
           ├── Unauthorized       401  {"code": "authentication_failed", ...}
@@ -31,6 +32,13 @@ class ConfigError(HookwireError):
 
 class StoreError(HookwireError):
     """The database failed in a way the caller cannot fix."""
+
+
+class ConstraintViolation(StoreError):
+    """A `write()` broke a constraint: a row it refers to is gone, or it duplicates one.
+
+    Both drivers raise this one type, so a use-case can decide what the conflict means
+    without knowing which database it runs on."""
 
 
 class ApiError(HookwireError):

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from hookwire.clock import now_ms
-from hookwire.errors import NotFound
+from hookwire.errors import ConstraintViolation, NotFound
 from hookwire.ids import new_id
 from hookwire.outbound.applications import create_app
 from hookwire.outbound.endpoints import create_endpoint
@@ -159,3 +159,24 @@ async def test_concurrent_creates_with_one_event_id_make_one_message_and_one_del
 async def test_a_message_to_a_deleted_application_is_a_not_found(runtime: Runtime) -> None:
     with pytest.raises(NotFound):
         await create_message(runtime, "app_missing", MessageIn(event_type="invoice.paid", payload={}))
+
+
+async def test_a_write_that_breaks_a_constraint_raises_one_error_type_and_stores_nothing(
+    runtime: Runtime,
+) -> None:
+    now = now_ms()
+    orphan = {
+        "id": new_id("msg", now),
+        "app_id": "app_gone",  # no such application: the foreign key refuses the row
+        "event_type": "invoice.paid",
+        "event_id": None,
+        "idempotency_key": None,
+        "payload": b"{}",
+        "channels": None,
+        "tags": None,
+        "now": now,
+        "deliver_at": None,
+    }
+    with pytest.raises(ConstraintViolation):
+        await runtime.db.write([("insert_message", orphan)])
+    assert await runtime.db.fetchrow("get_message", app_id="app_gone", key=orphan["id"]) is None

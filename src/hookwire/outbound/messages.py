@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from hookwire.clock import now_ms, to_datetime, to_ms
-from hookwire.errors import NotFound
+from hookwire.errors import ConstraintViolation, NotFound
 from hookwire.ids import new_id
 from hookwire.outbound.applications import get_or_create_in_tx, require_app
 from hookwire.outbound.json_values import encode_json
@@ -87,7 +87,7 @@ async def create_message(
                 [("insert_message", message), ("insert_delivery_if_stored", deliveries)],
                 notify=bool(deliveries),
             )
-        except Exception:  # e.g. the app or an endpoint was deleted meanwhile: decide in a transaction
+        except ConstraintViolation:  # the app was deleted meanwhile: decide in a transaction (404)
             return await _create_in_transaction(rt, app_key, data, payload, idempotency_key, only_endpoint)
         if inserted == 0:  # a concurrent request with the same eventId / key won the race
             raced = await _existing(rt.db, app["id"], data.event_id, idempotency_key)

@@ -45,7 +45,8 @@ class Database(Executor, Protocol):
 
         The fast path for writes that need no reads inside the transaction: SQLite
         commits concurrent calls together, PostgreSQL runs them on a pooled connection.
-        `notify` wakes delivery workers after the commit.
+        `notify` wakes delivery workers after the commit.  A step that breaks a constraint (a foreign
+        key to a deleted row, a duplicate) raises `ConstraintViolation` on both databases.
         """
         ...
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg
 
-from hookwire.errors import StoreError
+from hookwire.errors import ConstraintViolation, StoreError
 from hookwire.store.database import Row, Step, WakeupCallback
 from hookwire.store.migrate import load_migrations
 from hookwire.store.queries import Query, load_queries
@@ -100,15 +100,18 @@ class PostgresDatabase:
 
     async def write(self, steps: Sequence[Step], *, notify: bool = False) -> list[int]:
         counts = []
-        async with self.transaction() as tx:
-            for name, params in steps:
-                if isinstance(params, list):
-                    await tx.executemany(name, params)
-                    counts.append(len(params))
-                else:
-                    counts.append(await tx.execute(name, **params))
-            if notify:
-                await tx.notify_deliveries()
+        try:
+            async with self.transaction() as tx:
+                for name, params in steps:
+                    if isinstance(params, list):
+                        await tx.executemany(name, params)
+                        counts.append(len(params))
+                    else:
+                        counts.append(await tx.execute(name, **params))
+                if notify:
+                    await tx.notify_deliveries()
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise ConstraintViolation(str(exc)) from exc
         return counts
 
     async def write_returning(self, name: str, /, **params: Any) -> list[Row]:

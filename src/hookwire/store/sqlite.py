@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 
 import orjson
 
+from hookwire.errors import ConstraintViolation
 from hookwire.store.database import Row, Step, WakeupCallback
 from hookwire.store.migrate import load_migrations
 from hookwire.store.queries import Query, load_queries
@@ -256,7 +257,9 @@ class SqliteDatabase:
                 continue
             woke = False
             for (_, notify, _, future), result in zip(batch, results, strict=True):
-                if isinstance(result, BaseException):
+                if isinstance(result, sqlite3.IntegrityError):
+                    future.set_exception(_constraint_violation(result))
+                elif isinstance(result, BaseException):
                     future.set_exception(result)
                 else:
                     woke = woke or notify
@@ -320,6 +323,12 @@ class SqliteDatabase:
             await asyncio.gather(self._group_writer, return_exceptions=True)
         await self._writer.close()
         await self._reader.close()
+
+
+def _constraint_violation(exc: sqlite3.IntegrityError) -> ConstraintViolation:
+    error = ConstraintViolation(str(exc))
+    error.__cause__ = exc
+    return error
 
 
 def _split_statements(sql: str) -> list[str]:
