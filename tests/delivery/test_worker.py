@@ -329,10 +329,11 @@ async def test_abandoned_claims_are_reclaimed_after_the_lease(
 
 async def test_a_slow_send_keeps_its_lease(runtime: Runtime, receiver: Receiver, workers: Workers) -> None:
     """The send outlasts the lease several times over; a second worker must not take the row."""
-    rt = tuned(runtime, lease_seconds=0.3, request_timeout=5.0, poll_interval=0.05)
+    # The heartbeat runs every lease/3: 0.6 s leaves 0.4 s of slack for a loaded machine.
+    rt = tuned(runtime, lease_seconds=0.6, request_timeout=5.0, poll_interval=0.05)
     app_id, _ = await add_endpoint(rt, receiver.url)
     msg_id = await send(rt, app_id)
-    receiver.respond(Reply(200, delay=1.5))
+    receiver.respond(Reply(200, delay=2.5))
 
     await workers.drain(rt, workers=2)
 
