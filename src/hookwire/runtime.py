@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from hookwire.events import EventChannel
 from hookwire.secretbox import SecretBox
 from hookwire.settings import Settings
 from hookwire.store import Database
@@ -14,3 +15,4 @@ class Runtime:
     settings: Settings
     db: Database
     box: SecretBox
+    events: EventChannel = field(default_factory=EventChannel)

@@ -47,6 +47,7 @@ from hookwire.delivery.limits import MAX_COOLDOWN, EndpointLimits
 from hookwire.delivery.retry import is_success, judge_attempt
 from hookwire.delivery.sender import Sender, SendResult
 from hookwire.delivery.signing import sign
+from hookwire.events import ATTEMPT_RECORDED
 from hookwire.ids import new_id
 from hookwire.runtime import Runtime
 from hookwire.store import Row
@@ -431,8 +432,19 @@ class DeliveryWorker:
             self._done[:0] = batch  # recorded on the next try
             self._to_defer[:0] = deferred
             raise
-        for item in batch:
+        for item, attempt in zip(batch, attempts, strict=True):
             self._leases.pop(item.delivery["id"], None)
+            self._rt.events.publish(
+                ATTEMPT_RECORDED,
+                {
+                    "attemptId": attempt["id"],
+                    "msgId": attempt["msg_id"],
+                    "endpointId": attempt["endpoint_id"],
+                    "appId": attempt["app_id"],
+                    "status": attempt["status"],
+                    "responseStatusCode": attempt["response_status_code"],
+                },
+            )
         for row in deferred:
             self._leases.pop(row["id"], None)
             self._next_retry_at = min(self._next_retry_at, row["due"])

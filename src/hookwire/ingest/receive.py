@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import orjson
 
 from hookwire.clock import now_ms
+from hookwire.events import INBOUND_RECEIVED
 from hookwire.ids import new_id
 from hookwire.ingest.providers import InboundRequest, Verdict, get_provider
 from hookwire.ingest.providers.salesforce import salesforce_ack
@@ -97,17 +98,27 @@ async def receive(
     where = (path, query)
     if verdict.challenge is not None:
         async with rt.db.transaction() as tx:
-            await _store(tx, source, request, verdict, where, CHALLENGE)
+            request_id, _ = await _store(tx, source, request, verdict, where, CHALLENGE)
+        _announce(rt, source, request_id, CHALLENGE)
         c = verdict.challenge
         return Answer(c.status, c.content_type, c.body)
     if not verdict.ok:
         async with rt.db.transaction() as tx:
-            await _store(tx, source, request, verdict, where, REJECTED, verdict.reason)
+            request_id, _ = await _store(tx, source, request, verdict, where, REJECTED, verdict.reason)
+        _announce(rt, source, request_id, REJECTED)
         return _json(401, {"code": "authentication_failed", "detail": verdict.reason})
     async with rt.db.transaction() as tx:
         request_id, inserted = await _store(tx, source, request, verdict, where, ACCEPTED)
         if not inserted:  # the provider's event id was seen before: keep it as a duplicate
             request_id, _ = await _store(tx, source, request, verdict, where, DUPLICATE, "duplicate event id")
-            return _success(source["type"], request_id, DUPLICATE)
-        await tx.notify_deliveries()
-    return _success(source["type"], request_id, ACCEPTED)
+            status = DUPLICATE
+        else:
+            status = ACCEPTED
+            await tx.notify_deliveries()
+    _announce(rt, source, request_id, status)
+    return _success(source["type"], request_id, status)
+
+
+def _announce(rt: Runtime, source: Row, request_id: str, status: str) -> None:
+    """Tell live readers (dashboard request bin, `hookwire listen`) once the request is committed."""
+    rt.events.publish(INBOUND_RECEIVED, {"requestId": request_id, "sourceId": source["id"], "status": status})
