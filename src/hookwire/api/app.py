@@ -16,6 +16,7 @@ from hookwire.api import (
     ingest_extras,
     ingest_sources,
     messages,
+    operational_webhooks,
 )
 from hookwire.api.errors import CatchUnexpected, install_error_handlers
 from hookwire.api.limits import BodySizeLimit
@@ -33,7 +34,7 @@ def create_app(rt: Runtime) -> FastAPI:
     app.state.rt = rt
     install_error_handlers(app)
     outbound = (health, applications, event_types, endpoints, messages, attempts)
-    for module in (*outbound, ingest_sources, ingest_extras, automations, inbound):
+    for module in (*outbound, operational_webhooks, ingest_sources, ingest_extras, automations, inbound):
         app.include_router(module.router)
     # The last one added runs first: CatchUnexpected wraps everything, so even a bug in a guard
     # is answered with JSON.

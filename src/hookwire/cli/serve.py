@@ -16,6 +16,7 @@ from hookwire.cli.runtime import Opened, open_runtime, open_sender
 from hookwire.delivery.worker import DeliveryWorker
 from hookwire.ingest.automations import Automation, AutomationRunner, make_automation_hook
 from hookwire.ingest.router import IngestRouter
+from hookwire.operations.monitor import OperationsMonitor
 from hookwire.settings import Settings
 
 log = logging.getLogger("hookwire.serve")
@@ -95,6 +96,8 @@ async def run_server(settings: Settings, automations: tuple[Automation, ...] = (
             worker.stop()
         if runner:
             runner.stop()
+        if monitor:
+            monitor.stop()
 
     server = _Server(config, on_stop=stop_workers)
     background: list[asyncio.Task[None]] = []
@@ -102,6 +105,9 @@ async def run_server(settings: Settings, automations: tuple[Automation, ...] = (
         background.append(asyncio.create_task(worker.run()))
     if runner:
         background.append(asyncio.create_task(runner.run()))
+    monitor = OperationsMonitor(rt) if worker else None
+    if monitor:
+        background.append(asyncio.create_task(monitor.run()))
     for task in background:
         task.add_done_callback(lambda task: _worker_ended(task, server))
     router_task = asyncio.create_task(router.run())
@@ -139,9 +145,11 @@ async def run_worker(
     session, sender = open_sender(rt.settings)
     worker = DeliveryWorker(rt, sender)
     runner = AutomationRunner(rt, automations, environ=os.environ) if automations else None
+    monitor = OperationsMonitor(rt)
 
     def stop() -> None:
         worker.stop()
+        monitor.stop()
         if runner:
             runner.stop()
 
@@ -152,9 +160,10 @@ async def run_worker(
         tasks = [asyncio.create_task(worker.run(burst=burst, burst_horizon=0.0))]
         if runner:
             tasks.append(asyncio.create_task(runner.run(burst=burst, burst_horizon=0.0)))
+        monitoring = asyncio.create_task(monitor.run())
         await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
         stop()  # one failed (or a burst finished): the others stop too
-        await asyncio.gather(*tasks)
+        await asyncio.gather(*tasks, monitoring)
     finally:
         await session.close()
         await rt.db.close()

@@ -29,10 +29,10 @@ ON CONFLICT DO NOTHING;
 SELECT * FROM applications WHERE id = :key OR uid = :key;
 
 -- name: list_apps_asc --
-SELECT * FROM applications WHERE id > :after ORDER BY id ASC LIMIT :limit;
+SELECT * FROM applications WHERE id > :after AND internal = 0 ORDER BY id ASC LIMIT :limit;
 
 -- name: list_apps_desc --
-SELECT * FROM applications WHERE id < :before ORDER BY id DESC LIMIT :limit;
+SELECT * FROM applications WHERE id < :before AND internal = 0 ORDER BY id DESC LIMIT :limit;
 
 -- name: update_app --
 UPDATE applications SET uid = :uid, name = :name, throttle_rate = :throttle_rate,
