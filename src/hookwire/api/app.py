@@ -35,6 +35,7 @@ def create_app(rt: Runtime) -> FastAPI:
     outbound = (health, applications, event_types, endpoints, messages, attempts)
     for module in (*outbound, ingest_sources, ingest_extras, automations, inbound):
         app.include_router(module.router)
+    app.include_router(ingest_extras.old_prefix_router)
     # The last one added runs first: CatchUnexpected wraps everything, so even a bug in a guard
     # is answered with JSON.
     app.add_middleware(RejectNulInUrl)
