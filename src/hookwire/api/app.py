@@ -9,6 +9,7 @@ from hookwire.api import (
     applications,
     attempts,
     automations,
+    background_tasks,
     endpoints,
     event_types,
     health,
@@ -33,9 +34,10 @@ def create_app(rt: Runtime) -> FastAPI:
     )
     app.state.rt = rt
     install_error_handlers(app)
-    outbound = (health, applications, event_types, endpoints, messages, attempts)
+    outbound = (health, applications, event_types, endpoints, messages, attempts, background_tasks)
     for module in (*outbound, operational_webhooks, ingest_sources, ingest_extras, automations, inbound):
         app.include_router(module.router)
+    app.include_router(ingest_extras.old_prefix_router)
     # The last one added runs first: CatchUnexpected wraps everything, so even a bug in a guard
     # is answered with JSON.
     app.add_middleware(RejectNulInUrl)

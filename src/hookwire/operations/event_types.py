@@ -6,7 +6,7 @@ endpoints apart without importing the operations package.
 
 from __future__ import annotations
 
-# Created by migration 0004; `applications.internal` hides it from application lists.
+# Created on first use (operational_endpoints.ensure_operational_app), hidden from application lists.
 OPERATIONAL_APP_ID = "app_0000000000000000000000000op"
 
 ENDPOINT_CREATED = "endpoint.created"

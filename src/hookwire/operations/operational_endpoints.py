@@ -11,6 +11,7 @@ from datetime import datetime
 
 from pydantic import Field
 
+from hookwire.clock import now_ms
 from hookwire.operations.event_types import OPERATIONAL_APP_ID
 from hookwire.outbound import endpoints
 from hookwire.outbound.models import EndpointHeadersOut, EndpointIn, EndpointOut, ListResponse, Model
@@ -40,45 +41,52 @@ def _without_channels(data: EndpointIn) -> EndpointIn:
     return data.model_copy(update={"channels": None})
 
 
+async def _app(rt: Runtime) -> str:
+    """The internal application's id, created on first use (a read once it exists)."""
+    if await rt.db.fetchrow("get_app", key=OPERATIONAL_APP_ID) is None:
+        await rt.db.execute("insert_operational_app", id=OPERATIONAL_APP_ID, now=now_ms())
+    return OPERATIONAL_APP_ID
+
+
 async def create(rt: Runtime, data: EndpointIn) -> OperationalEndpointOut:
-    return _out(await endpoints.create_endpoint(rt, OPERATIONAL_APP_ID, _without_channels(data)))
+    return _out(await endpoints.create_endpoint(rt, await _app(rt), _without_channels(data)))
 
 
 async def get(rt: Runtime, key: str) -> OperationalEndpointOut:
-    return _out(await endpoints.get_endpoint(rt, OPERATIONAL_APP_ID, key))
+    return _out(await endpoints.get_endpoint(rt, await _app(rt), key))
 
 
 async def list_all(rt: Runtime, *, limit: int | None, iterator: str | None, descending: bool) -> ListResponse:
     page = await endpoints.list_endpoints(
-        rt, OPERATIONAL_APP_ID, limit=limit, iterator=iterator, descending=descending
+        rt, await _app(rt), limit=limit, iterator=iterator, descending=descending
     )
     return page.model_copy(update={"data": [_out(e) for e in page.data]})
 
 
 async def upsert(rt: Runtime, key: str, data: EndpointIn) -> tuple[OperationalEndpointOut, bool]:
-    result, created = await endpoints.upsert_endpoint(rt, OPERATIONAL_APP_ID, key, _without_channels(data))
+    result, created = await endpoints.upsert_endpoint(rt, await _app(rt), key, _without_channels(data))
     return _out(result), created
 
 
 async def delete(rt: Runtime, key: str) -> None:
-    await endpoints.delete_endpoint(rt, OPERATIONAL_APP_ID, key)
+    await endpoints.delete_endpoint(rt, await _app(rt), key)
 
 
 async def get_secret(rt: Runtime, key: str) -> str:
-    return await endpoints.get_secret(rt, OPERATIONAL_APP_ID, key)
+    return await endpoints.get_secret(rt, await _app(rt), key)
 
 
 async def rotate_secret(
     rt: Runtime, key: str, *, new_secret: str | None, grace_period_seconds: int | None
 ) -> None:
     await endpoints.rotate_secret(
-        rt, OPERATIONAL_APP_ID, key, new_secret=new_secret, grace_period_seconds=grace_period_seconds
+        rt, await _app(rt), key, new_secret=new_secret, grace_period_seconds=grace_period_seconds
     )
 
 
 async def get_headers(rt: Runtime, key: str) -> EndpointHeadersOut:
-    return await endpoints.get_headers(rt, OPERATIONAL_APP_ID, key)
+    return await endpoints.get_headers(rt, await _app(rt), key)
 
 
 async def set_headers(rt: Runtime, key: str, headers: dict[str, str]) -> None:
-    await endpoints.set_headers(rt, OPERATIONAL_APP_ID, key, headers, merge=False)
+    await endpoints.set_headers(rt, await _app(rt), key, headers, merge=False)

@@ -18,3 +18,9 @@ SELECT url FROM endpoints WHERE id = :id;
 -- name: oldest_due --
 SELECT COUNT(*) AS depth, MIN(next_attempt_at) AS oldest FROM deliveries
 WHERE status = 1 AND next_attempt_at <= :now;
+
+-- The internal application behind operational endpoints: hidden from application lists.
+-- name: insert_operational_app --
+INSERT INTO applications (id, uid, name, throttle_rate, metadata, hidden, created_at, updated_at)
+VALUES (:id, NULL, 'operational webhooks', NULL, '{}', TRUE, :now, :now)
+ON CONFLICT DO NOTHING;
