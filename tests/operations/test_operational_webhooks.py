@@ -98,12 +98,13 @@ def test_operational_endpoint_refuses_unknown_event_types(serve: ServeFn, ops_re
 def test_failing_endpoint_reports_failing_exhausted_and_disabled(
     serve: ServeFn, ops_receiver: Receiver, receiver: Receiver, slack: Receiver
 ) -> None:
-    # Five days of failure shrunk to half a second: attempts 1-4 come within ~0.4s of the first
-    # failure, the 5th (the last) a second later, when the endpoint has failed long enough.
+    # Five days of failure shrunk to 1.5 seconds: attempts 1-4 come within ~0.2s of the first
+    # failure (with room for a loaded machine), the 5th (the last) 3s later, when the endpoint
+    # has failed long enough.
     server = serve(
-        HOOKWIRE_RETRY_SCHEDULE="100ms,100ms,100ms,1s",
+        HOOKWIRE_RETRY_SCHEDULE="50ms,50ms,50ms,3s",
         HOOKWIRE_CIRCUIT_BREAKER_FAILURES="0",
-        HOOKWIRE_DISABLE_AFTER="500ms",
+        HOOKWIRE_DISABLE_AFTER="1500ms",
         HOOKWIRE_ALERT_WEBHOOK_URL=slack.url + "/slack",
     )
     svix = sdk(server)
