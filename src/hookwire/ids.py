@@ -34,3 +34,14 @@ def new_id(prefix: str, now_ms: int | None = None) -> str:
 def has_prefix(value: str, prefix: str) -> bool:
     """True when `value` looks like an ID of this type (used to tell IDs from uids)."""
     return value.startswith(prefix + "_") and len(value) == len(prefix) + 1 + _LENGTH
+
+
+def created_ms(value: str) -> int | None:
+    """The creation time (ms) an ID carries, or None when `value` is not such an ID (a uid)."""
+    _, sep, body = value.rpartition("_")
+    if not sep or len(body) != _LENGTH or any(c not in _ALPHABET for c in body):
+        return None
+    number = 0
+    for char in body:
+        number = number * 62 + _ALPHABET.index(char)
+    return number >> 112

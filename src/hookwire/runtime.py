@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from hookwire.events import EventChannel
+from hookwire.operations.metrics import Metrics
 from hookwire.secretbox import SecretBox
 from hookwire.settings import Settings
 from hookwire.store import Database
@@ -16,3 +17,7 @@ class Runtime:
     db: Database
     box: SecretBox
     events: EventChannel = field(default_factory=EventChannel)
+    metrics: Metrics = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.metrics = Metrics(self.settings)

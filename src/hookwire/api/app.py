@@ -22,6 +22,8 @@ from hookwire.api import (
 from hookwire.api.errors import CatchUnexpected, install_error_handlers
 from hookwire.api.limits import BodySizeLimit
 from hookwire.api.nul_guard import RejectNulInUrl
+from hookwire.operations import probes
+from hookwire.operations.http_metrics import CountRequests
 from hookwire.runtime import Runtime
 
 
@@ -38,9 +40,11 @@ def create_app(rt: Runtime) -> FastAPI:
     for module in (*outbound, operational_webhooks, ingest_sources, ingest_extras, automations, inbound):
         app.include_router(module.router)
     app.include_router(ingest_extras.old_prefix_router)
+    app.include_router(probes.router)  # /healthz, /readyz, /metrics
     # The last one added runs first: CatchUnexpected wraps everything, so even a bug in a guard
     # is answered with JSON.
     app.add_middleware(RejectNulInUrl)
     app.add_middleware(BodySizeLimit, max_bytes=rt.settings.max_payload_bytes)
     app.add_middleware(CatchUnexpected)
+    app.add_middleware(CountRequests, metrics=rt.metrics)  # outermost: counts every answer, 500s too
     return app

@@ -19,6 +19,7 @@ from hookwire.delivery.worker import DeliveryWorker
 from hookwire.ingest.automations import Automation, AutomationRunner, make_automation_hook
 from hookwire.ingest.router import IngestRouter
 from hookwire.operations.monitor import OperationsMonitor
+from hookwire.operations.tracing import start_tracing
 from hookwire.settings import Settings
 
 log = logging.getLogger("hookwire.serve")
@@ -82,6 +83,7 @@ async def run_server(settings: Settings, automations: tuple[Automation, ...] = (
     listen_socket = bind_listen_socket(settings.host, settings.port)  # a taken port fails first
     opened = await open_runtime(settings)
     rt = opened.rt
+    rt.metrics.tracer = start_tracing("hookwire", os.environ)
     session, sender = open_sender(rt.settings)
     worker = DeliveryWorker(rt, sender) if settings.workers else None
     # Every serve process routes, so every one queues automation runs; runs execute where workers run.
@@ -113,7 +115,7 @@ async def run_server(settings: Settings, automations: tuple[Automation, ...] = (
         background.append(asyncio.create_task(worker.run()))
     if runner:
         background.append(asyncio.create_task(runner.run()))
-    monitor = OperationsMonitor(rt) if worker else None
+    monitor = OperationsMonitor(rt, limits=worker.limits) if worker else None
     if monitor:
         background.append(asyncio.create_task(monitor.run()))
     for task in background:
@@ -150,10 +152,11 @@ async def run_worker(
 
     opened = await open_runtime(settings)
     rt = opened.rt
+    rt.metrics.tracer = start_tracing("hookwire", os.environ)
     session, sender = open_sender(rt.settings)
     worker = DeliveryWorker(rt, sender)
     runner = AutomationRunner(rt, automations, environ=os.environ) if automations else None
-    monitor = OperationsMonitor(rt)
+    monitor = OperationsMonitor(rt, limits=worker.limits)
 
     def stop() -> None:
         worker.stop()

@@ -127,6 +127,10 @@ class DeliveryWorker:
     def wake(self) -> None:
         self._wake.set()
 
+    @property
+    def limits(self) -> EndpointLimits:
+        return self._limits
+
     def stop(self) -> None:
         """Stop claiming; in-flight attempts finish and are recorded, the rest released; run() returns."""
         self._stopping = True
@@ -445,7 +449,7 @@ class DeliveryWorker:
                     "appId": attempt["app_id"],
                     "status": attempt["status"],
                     "responseStatusCode": attempt["response_status_code"],
-                    **attempt_facts(item.delivery["attempts"] + 1, update["status"], attempt),
+                    **attempt_facts(self._rt, item.delivery["attempts"] + 1, update["status"], attempt),
                 },
             )
         for row in deferred:

@@ -13,7 +13,8 @@ It reads `attempt.recorded` from the event channel (never polls for attempts). P
 Endpoints of an ingest source get the `ingest.*` events instead. Attempts to operational
 endpoints themselves emit nothing, so a dead operational endpoint cannot feed itself.
 
-Every few seconds it also looks at the oldest due delivery, for the queue-age alert.
+Every few seconds it also looks at the oldest due delivery, for the queue-age alert, and sets
+the open-circuits gauge from the worker's limits.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import time
 from typing import Any
 
 from hookwire.clock import now_ms
+from hookwire.delivery.limits import EndpointLimits
 from hookwire.events import ATTEMPT_RECORDED, SubscriptionOverflow
 from hookwire.operations import alerting
 from hookwire.operations.alerting import Alerter
@@ -54,8 +56,11 @@ _MAX_TRACKED = 10_000
 class OperationsMonitor:
     """Run with `run()` until `stop()`; one per process that runs delivery workers."""
 
-    def __init__(self, rt: Runtime, alerter: Alerter | None = None) -> None:
+    def __init__(
+        self, rt: Runtime, alerter: Alerter | None = None, limits: EndpointLimits | None = None
+    ) -> None:
         self._rt = rt
+        self._limits = limits  # the worker's, for the open-circuits gauge
         self._alerter = alerter or Alerter(rt.settings)
         self._stopping = asyncio.Event()
         # endpoint id -> ms before which it cannot have been disabled for long failure
@@ -66,7 +71,7 @@ class OperationsMonitor:
         self._stopping.set()
 
     async def run(self) -> None:
-        tasks = [asyncio.create_task(self._attempts()), asyncio.create_task(self._queue_age())]
+        tasks = [asyncio.create_task(self._attempts()), asyncio.create_task(self._every_few_seconds())]
         try:
             await self._stopping.wait()
         finally:
@@ -200,17 +205,20 @@ class OperationsMonitor:
 
     # ------------------------------------------------------------------ queue age
 
-    async def _queue_age(self) -> None:
-        if not self._alerter.enabled or self._rt.settings.alert_queue_age_seconds <= 0:
-            return
+    async def _every_few_seconds(self) -> None:
+        alerting_on = self._alerter.enabled and self._rt.settings.alert_queue_age_seconds > 0
         while True:
+            if self._limits is not None:
+                _, open_circuits = self._limits.exclusions(time.time())
+                self._rt.metrics.open_circuits.set(len(open_circuits))
+            if alerting_on:
+                try:
+                    await self.check_queue_age()
+                except Exception:
+                    log.exception("checking the age of due deliveries failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), _QUEUE_CHECK_SECONDS)
                 return
-            try:
-                await self.check_queue_age()
-            except Exception:
-                log.exception("checking the age of due deliveries failed")
 
     async def check_queue_age(self) -> None:
         now = now_ms()

@@ -24,3 +24,9 @@ WHERE status = 1 AND next_attempt_at <= :now;
 INSERT INTO applications (id, uid, name, throttle_rate, metadata, hidden, created_at, updated_at)
 VALUES (:id, NULL, 'operational webhooks', NULL, '{}', TRUE, :now, :now)
 ON CONFLICT DO NOTHING;
+
+-- name: applied_migrations --
+SELECT version FROM schema_migrations;
+
+-- name: disabled_endpoint_count --
+SELECT COUNT(*) AS n FROM endpoints WHERE disabled = 1;
