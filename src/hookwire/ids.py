@@ -45,3 +45,8 @@ def created_ms(value: str) -> int | None:
     for char in body:
         number = number * 62 + _ALPHABET.index(char)
     return number >> 112
+
+
+def lowest_id(prefix: str, ms: int) -> str:
+    """The smallest ID of this type created at `ms`: every ID made earlier sorts below it."""
+    return f"{prefix}_{_base62(ms << 112, _LENGTH)}"

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from svix.api import Svix, SvixOptions
 
+from tests.delivery.conftest import workers  # noqa: F401 (the delivery tests' fixture, shared)
 from tests.support.receiver import Receiver
 from tests.support.server import HookwireProcess
 

@@ -16,6 +16,7 @@ from hookwire.api import (
     inbound,
     ingest_extras,
     ingest_sources,
+    message_expunge,
     messages,
     operational_webhooks,
 )
@@ -37,7 +38,15 @@ def create_app(rt: Runtime) -> FastAPI:
     app.state.rt = rt
     install_error_handlers(app)
     outbound = (health, applications, event_types, endpoints, messages, attempts, background_tasks)
-    for module in (*outbound, operational_webhooks, ingest_sources, ingest_extras, automations, inbound):
+    for module in (
+        *outbound,
+        message_expunge,
+        operational_webhooks,
+        ingest_sources,
+        ingest_extras,
+        automations,
+        inbound,
+    ):
         app.include_router(module.router)
     app.include_router(ingest_extras.old_prefix_router)
     app.include_router(probes.router)  # /healthz, /readyz, /metrics

@@ -13,8 +13,8 @@ It reads `attempt.recorded` from the event channel (never polls for attempts). P
 Endpoints of an ingest source get the `ingest.*` events instead. Attempts to operational
 endpoints themselves emit nothing, so a dead operational endpoint cannot feed itself.
 
-Every few seconds it also looks at the oldest due delivery, for the queue-age alert, and sets
-the open-circuits gauge from the worker's limits.
+It also runs the retention job (retention.py). Every few seconds it looks at the oldest due
+delivery, for the queue-age alert, and sets the open-circuits gauge from the worker's limits.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from hookwire.operations.event_types import (
     OPERATIONAL_APP_ID,
 )
 from hookwire.operations.operational_webhooks import attempt_data, disabled_data, emit, iso
+from hookwire.operations.retention import RetentionJob
 from hookwire.runtime import Runtime
 from hookwire.store import Row
 
@@ -71,10 +72,16 @@ class OperationsMonitor:
         self._stopping.set()
 
     async def run(self) -> None:
-        tasks = [asyncio.create_task(self._attempts()), asyncio.create_task(self._every_few_seconds())]
+        retention = RetentionJob(self._rt)
+        tasks = [
+            asyncio.create_task(self._attempts()),
+            asyncio.create_task(self._every_few_seconds()),
+            asyncio.create_task(retention.run()),
+        ]
         try:
             await self._stopping.wait()
         finally:
+            retention.stop()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
