@@ -1,4 +1,9 @@
-"""`hookwire serve` and `hookwire worker`: the long-running processes."""
+"""`hookwire serve` and `hookwire worker`: the long-running processes.
+
+`serve` on a machine with more than one CPU (or with `--processes N`, N > 1) is a supervisor
+(`cli/supervisor.py`) whose children run `run_server` (the API, no workers) and `run_worker`
+(deliveries and automation runs); with one process, `run_server` does everything itself.
+"""
 
 from __future__ import annotations
 
@@ -6,42 +11,23 @@ import asyncio
 import contextlib
 import logging
 import os
+import socket
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import click
 import uvicorn
 
 from hookwire.api.app import create_app
-from hookwire.cli.runtime import Opened, open_runtime, open_sender
+from hookwire.cli.banner import banner
+from hookwire.cli.runtime import open_runtime, open_sender
 from hookwire.delivery.worker import DeliveryWorker
+from hookwire.event_links import open_event_link
 from hookwire.ingest.automations import Automation, AutomationRunner, make_automation_hook
 from hookwire.ingest.router import IngestRouter
 from hookwire.settings import Settings
 
 log = logging.getLogger("hookwire.serve")
-
-
-def _banner(opened: Opened) -> str:
-    settings = opened.rt.settings
-    url = f"http://{settings.host}:{settings.port}"
-    lines = [
-        f"hookwire is running at {url}  (database: {settings.database_url})",
-        f"  API docs:    {url}/docs",
-    ]
-    if opened.new_token:
-        lines.append(f"  admin token: {opened.new_token}   (shown once; `hookwire token` prints it again)")
-        token = opened.new_token
-    else:
-        lines.append("  admin token: run `hookwire token` to print it (or set HOOKWIRE_API_TOKEN)")
-        token = "$(hookwire token)"
-    if settings.allow_private_targets:
-        lines.append("  private targets are ALLOWED (local development): endpoints may point at localhost")
-    lines += [
-        "  try it:",
-        f"    curl -s -X POST {url}/api/v1/app -H 'Authorization: Bearer {token}' \\",
-        "         -H 'content-type: application/json' -d '{\"name\": \"My first app\"}'",
-    ]
-    return "\n".join(lines)
 
 
 class _Server(uvicorn.Server):
@@ -70,9 +56,38 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def run_server(settings: Settings, automations: tuple[Automation, ...] = ()) -> None:
-    opened = await open_runtime(settings)
+def process_count(settings: Settings) -> int:
+    """How many processes `serve` runs: the setting, or one per CPU when it is 0."""
+    return settings.processes or os.cpu_count() or 1
+
+
+async def serve(
+    settings: Settings, automations: tuple[Automation, ...] = (), config: Path | None = None
+) -> None:
+    """`hookwire serve`: a supervisor over API and worker processes, or one process doing all."""
+    count = process_count(settings)
+    if count > 1:
+        from hookwire.cli.supervisor import supervise
+
+        await supervise(settings, count, config)
+    else:
+        await run_server(settings, automations)
+
+
+async def run_server(
+    settings: Settings,
+    automations: tuple[Automation, ...] = (),
+    *,
+    listen_fd: int | None = None,
+    event_hub: str | None = None,
+) -> None:
+    """The API (and, with `settings.workers`, the delivery workers) in this process. Under a
+    supervisor, `listen_fd` is the supervisor's listening socket, shared by every API child, and
+    `event_hub` the socket of its event hub (SQLite)."""
+    child = listen_fd is not None
+    opened = await open_runtime(settings, migrate=not child)
     rt = opened.rt
+    link = await open_event_link(rt, event_hub)
     session, sender = open_sender(rt.settings)
     worker = DeliveryWorker(rt, sender) if settings.workers else None
     # Every serve process routes, so every one queues automation runs; runs execute where workers run.
@@ -105,9 +120,10 @@ async def run_server(settings: Settings, automations: tuple[Automation, ...] = (
     for task in background:
         task.add_done_callback(lambda task: _worker_ended(task, server))
     router_task = asyncio.create_task(router.run())
-    click.echo(_banner(opened), err=True)
+    if not child:
+        click.echo(banner(opened), err=True)
     try:
-        await server.serve()
+        await server.serve(sockets=[socket.socket(fileno=listen_fd)] if child else None)
     finally:
         try:
             router.stop()
@@ -116,6 +132,8 @@ async def run_server(settings: Settings, automations: tuple[Automation, ...] = (
             await asyncio.gather(*background, return_exceptions=True)
         finally:
             await session.close()
+            if link is not None:
+                await link.close()
             await rt.db.close()
 
 
@@ -130,12 +148,18 @@ def _worker_ended(task: asyncio.Task[None], server: uvicorn.Server) -> None:
 
 
 async def run_worker(
-    settings: Settings, automations: tuple[Automation, ...] = (), *, burst: bool = False
+    settings: Settings,
+    automations: tuple[Automation, ...] = (),
+    *,
+    burst: bool = False,
+    event_hub: str | None = None,
+    migrate: bool = True,
 ) -> None:
     from hookwire.cli.main import install_stop_handlers
 
-    opened = await open_runtime(settings)
+    opened = await open_runtime(settings, migrate=migrate)
     rt = opened.rt
+    link = await open_event_link(rt, event_hub)
     session, sender = open_sender(rt.settings)
     worker = DeliveryWorker(rt, sender)
     runner = AutomationRunner(rt, automations, environ=os.environ) if automations else None
@@ -146,7 +170,8 @@ async def run_worker(
             runner.stop()
 
     install_stop_handlers(stop)
-    click.echo(f"hookwire worker started (database: {settings.database_url})", err=True)
+    if migrate:  # a supervisor's child says nothing: the supervisor printed the banner
+        click.echo(f"hookwire worker started (database: {settings.database_url})", err=True)
     try:
         # --burst: run what is due now (retries scheduled for later stay queued), then exit.
         tasks = [asyncio.create_task(worker.run(burst=burst, burst_horizon=0.0))]
@@ -157,4 +182,6 @@ async def run_worker(
         await asyncio.gather(*tasks)
     finally:
         await session.close()
+        if link is not None:
+            await link.close()
         await rt.db.close()
