@@ -80,7 +80,7 @@ def _send(api: httpx.Client, app: str, n: int) -> float:
 def test_children_deliver_come_back_after_kill_and_stop_on_sigterm(
     database_url: str, receiver: Receiver, tmp_path: Path
 ) -> None:
-    server = HookwireProcess(database_url, log=tmp_path / "serve.log", **ENV)
+    server = HookwireProcess(database_url, log=tmp_path / "serve.log", start_timeout=90, **ENV)
     with server:
         assert server.proc is not None
         supervisor = server.proc.pid
@@ -114,7 +114,7 @@ def test_a_commit_in_the_api_process_wakes_a_worker_in_another(
 ) -> None:
     """202 -> arrival at the receiver, one message at a time: bounded by the wake-up, not the
     30 s poll. The median is printed (`pytest -s`); docs/benchmarks.md has quiet-machine numbers."""
-    server = HookwireProcess(database_url, log=tmp_path / "serve.log", **ENV)
+    server = HookwireProcess(database_url, log=tmp_path / "serve.log", start_timeout=90, **ENV)
     auth = {"authorization": f"Bearer {server.token}"}
     with server, httpx.Client(base_url=server.url, headers=auth) as api:
         app = _setup(api, receiver)

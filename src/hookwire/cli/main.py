@@ -102,12 +102,20 @@ def main() -> None:
 )
 def serve(config: Path | None, **flags: Any) -> None:
     """Run the API and the delivery workers (migrates the database first)."""
-    from hookwire.cli.serve import serve as run_serve
+    from hookwire.cli.supervisor import process_count
 
     settings = _settings(config, **flags)
     automations = _automations(config)
     _logging(settings)
-    _run(lambda: run_serve(settings, automations, config))
+    count = process_count(settings)
+    if count > 1:  # the supervisor imports no web framework: its children do
+        from hookwire.cli.supervisor import supervise
+
+        _run(lambda: supervise(settings, count, config))
+    else:
+        from hookwire.cli.serve import run_server
+
+        _run(lambda: run_server(settings, automations))
 
 
 @main.command("_child", hidden=True)

@@ -13,7 +13,6 @@ import logging
 import os
 import socket
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import click
 import uvicorn
@@ -54,24 +53,6 @@ class _Server(uvicorn.Server):
 
         install_stop_handlers(stop)
         yield
-
-
-def process_count(settings: Settings) -> int:
-    """How many processes `serve` runs: the setting, or one per CPU when it is 0."""
-    return settings.processes or os.cpu_count() or 1
-
-
-async def serve(
-    settings: Settings, automations: tuple[Automation, ...] = (), config: Path | None = None
-) -> None:
-    """`hookwire serve`: a supervisor over API and worker processes, or one process doing all."""
-    count = process_count(settings)
-    if count > 1:
-        from hookwire.cli.supervisor import supervise
-
-        await supervise(settings, count, config)
-    else:
-        await run_server(settings, automations)
 
 
 async def run_server(

@@ -39,6 +39,7 @@ import click
 
 from hookwire.cli.banner import banner
 from hookwire.cli.runtime import open_runtime
+from hookwire.errors import ConfigError
 from hookwire.settings import SETTINGS, Settings
 
 log = logging.getLogger("hookwire.supervisor")
@@ -56,6 +57,11 @@ class ProcessPlan:
     @property
     def roles(self) -> list[str]:
         return ["api"] * self.api + ["worker"] * self.workers
+
+
+def process_count(settings: Settings) -> int:
+    """How many processes `serve` runs: the setting, or one per CPU when it is 0."""
+    return settings.processes or os.cpu_count() or 1
 
 
 def plan_processes(settings: Settings, count: int) -> ProcessPlan:
@@ -87,7 +93,13 @@ def die_with_parent(parent_pid: int) -> None:
 
 def _bind(settings: Settings) -> socket.socket:
     family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
-    sock = socket.create_server((settings.host, settings.port), family=family, backlog=2048)
+    try:
+        sock = socket.create_server((settings.host, settings.port), family=family, backlog=2048)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot listen on {settings.host}:{settings.port} ({exc.strerror}); "
+            "set HOOKWIRE_HOST / HOOKWIRE_PORT (or --host / --port) to a free address"
+        ) from exc
     sock.set_inheritable(True)
     return sock
 
@@ -136,11 +148,15 @@ class _Child:
 async def supervise(settings: Settings, count: int, config: Path | None) -> None:
     from hookwire.cli.main import install_stop_handlers
 
-    opened = await open_runtime(settings)  # migrate and settle the admin token once, here
+    sock = _bind(settings)  # first: a taken port is reported before anything else starts
+    try:
+        opened = await open_runtime(settings)  # migrate and settle the admin token once, here
+    except BaseException:
+        sock.close()
+        raise
     await opened.rt.db.close()
     resolved = opened.rt.settings
     plan = plan_processes(resolved, count)
-    sock = _bind(resolved)
     hub = None
     tmpdir = tempfile.mkdtemp(prefix="hookwire-")
     env = {**os.environ, SETTINGS_ENV: encode_settings(resolved)}
