@@ -9,6 +9,7 @@ from hookwire.api import (
     applications,
     attempts,
     automations,
+    background_tasks,
     endpoints,
     event_types,
     health,
@@ -35,7 +36,7 @@ def create_app(rt: Runtime) -> FastAPI:
     )
     app.state.rt = rt
     install_error_handlers(app)
-    outbound = (health, applications, event_types, endpoints, messages, attempts)
+    outbound = (health, applications, event_types, endpoints, messages, attempts, background_tasks)
     for module in (*outbound, portal_auth, ingest_sources, ingest_extras, automations, inbound):
         app.include_router(module.router)
     ui.install(app)
