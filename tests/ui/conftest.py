@@ -4,6 +4,11 @@ Chromium comes from the system (`apt-get install -y chromium`, done by `make tes
 `.ci/run`), never from Playwright's own download. Without it the browser tests skip and
 say why; with CI=true they fail instead. One hookwire server (SQLite) and one receiver
 serve every browser test; each test makes its own applications, so tests stay independent.
+
+The shared fixtures are package-scoped, which for tests/ui is the same as session-scoped (pytest
+runs a package's tests together), with one difference that matters: Playwright's sync API holds
+an event loop on the main thread while it runs, and it must be gone before the async tests of
+other packages start.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ def _chromium() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     executable = _chromium()
     from playwright.sync_api import sync_playwright
@@ -47,26 +52,26 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def ui_receiver() -> Iterator[Receiver]:
     with Receiver() as receiver:
         receiver.default = Reply(200, {"content-type": "application/json"}, RECEIVER_BODY)
         yield receiver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HookwireProcess]:
     base = tmp_path_factory.mktemp("ui-server")
     with HookwireProcess(f"sqlite:///{base}/hookwire.db", log=base / "hookwire.log") as proc:
         yield proc
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def svix(ui_server: HookwireProcess) -> Svix:
     return Svix(ui_server.token, SvixOptions(server_url=ui_server.url, retry_schedule=[]))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def operator_state(
     browser: Any, ui_server: HookwireProcess, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
