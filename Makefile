@@ -18,6 +18,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 serve: $(VENV)/.installed
+	@echo "hookwire is installed in $(BIN)/hookwire; to have \`hookwire\` on your PATH in another shell: source $(BIN)/activate"
 	HOOKWIRE_ALLOW_PRIVATE_TARGETS=$${HOOKWIRE_ALLOW_PRIVATE_TARGETS:-true} $(BIN)/hookwire serve
 
 # The dashboard's browser tests drive Debian's Chromium (never a Playwright download).

@@ -39,6 +39,7 @@ def create_app(rt: Runtime) -> FastAPI:
     outbound = (health, applications, event_types, endpoints, messages, attempts, background_tasks)
     for module in (*outbound, portal_auth, ingest_sources, ingest_extras, automations, inbound):
         app.include_router(module.router)
+    app.include_router(ingest_extras.old_prefix_router)
     ui.install(app)
     # The last one added runs first: CatchUnexpected wraps everything, so even a bug in a guard
     # is answered with JSON.
