@@ -19,6 +19,7 @@ import uvicorn
 
 from hookwire.api.app import create_app
 from hookwire.cli.banner import banner
+from hookwire.cli.ports import bind_listen_socket
 from hookwire.cli.runtime import open_runtime, open_sender
 from hookwire.delivery.worker import DeliveryWorker
 from hookwire.event_links import open_event_link
@@ -66,6 +67,10 @@ async def run_server(
     supervisor, `listen_fd` is the supervisor's listening socket, shared by every API child, and
     `event_hub` the socket of its event hub (SQLite)."""
     child = listen_fd is not None
+    if child:
+        listen_socket = socket.socket(fileno=listen_fd)
+    else:
+        listen_socket = bind_listen_socket(settings.host, settings.port)  # a taken port fails first
     opened = await open_runtime(settings, migrate=not child)
     rt = opened.rt
     link = await open_event_link(rt, event_hub)
@@ -104,7 +109,7 @@ async def run_server(
     if not child:
         click.echo(banner(opened), err=True)
     try:
-        await server.serve(sockets=[socket.socket(fileno=listen_fd)] if child else None)
+        await server.serve(sockets=[listen_socket])
     finally:
         try:
             router.stop()

@@ -27,7 +27,6 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import sys
 import tempfile
 import time
@@ -38,8 +37,8 @@ from pathlib import Path
 import click
 
 from hookwire.cli.banner import banner
+from hookwire.cli.ports import bind_listen_socket
 from hookwire.cli.runtime import open_runtime
-from hookwire.errors import ConfigError
 from hookwire.settings import SETTINGS, Settings
 
 log = logging.getLogger("hookwire.supervisor")
@@ -91,19 +90,6 @@ def die_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
-def _bind(settings: Settings) -> socket.socket:
-    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
-    try:
-        sock = socket.create_server((settings.host, settings.port), family=family, backlog=2048)
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot listen on {settings.host}:{settings.port} ({exc.strerror}); "
-            "set HOOKWIRE_HOST / HOOKWIRE_PORT (or --host / --port) to a free address"
-        ) from exc
-    sock.set_inheritable(True)
-    return sock
-
-
 class _Child:
     """One supervised child: started, watched and started again until the supervisor stops."""
 
@@ -148,7 +134,7 @@ class _Child:
 async def supervise(settings: Settings, count: int, config: Path | None) -> None:
     from hookwire.cli.main import install_stop_handlers
 
-    sock = _bind(settings)  # first: a taken port is reported before anything else starts
+    sock = bind_listen_socket(settings.host, settings.port)  # first: a taken port fails at once
     try:
         opened = await open_runtime(settings)  # migrate and settle the admin token once, here
     except BaseException:
