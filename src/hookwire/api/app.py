@@ -16,6 +16,7 @@ from hookwire.api import (
     inbound,
     ingest_extras,
     ingest_sources,
+    listen,
     messages,
 )
 from hookwire.api.errors import CatchUnexpected, install_error_handlers
@@ -32,9 +33,10 @@ def create_app(rt: Runtime) -> FastAPI:
         description="Self-hosted webhook infrastructure. The outbound API is wire-compatible with Svix.",
     )
     app.state.rt = rt
+    app.state.listen_sessions = {}  # `hookwire listen` connections of this process, by listener id
     install_error_handlers(app)
     outbound = (health, applications, event_types, endpoints, messages, attempts, background_tasks)
-    for module in (*outbound, ingest_sources, ingest_extras, automations, inbound):
+    for module in (*outbound, ingest_sources, ingest_extras, automations, listen, inbound):
         app.include_router(module.router)
     app.include_router(ingest_extras.old_prefix_router)
     # The last one added runs first: CatchUnexpected wraps everything, so even a bug in a guard
