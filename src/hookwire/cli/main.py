@@ -172,8 +172,11 @@ def token(config: Path | None, **flags: Any) -> None:
 def _add_client_commands() -> None:
     """The commands that talk to a running server, each in its own module."""
     from hookwire.cli.listen import listen
+    from hookwire.cli.login import login
+    from hookwire.cli.verify import verify
 
-    main.add_command(listen)
+    for command in (listen, login, verify):
+        main.add_command(command)
 
 
 _add_client_commands()
