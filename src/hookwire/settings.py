@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -180,6 +181,36 @@ SETTINGS: tuple[Setting, ...] = (
         "disable an endpoint that has failed without a success for this long",
     ),
     Setting("log_level", "HOOKWIRE_LOG_LEVEL", "info", "debug, info, warning or error"),
+    # --- dashboard and customer portal
+    Setting(
+        "portal_frame_ancestors",
+        "HOOKWIRE_PORTAL_FRAME_ANCESTORS",
+        "'self'",
+        "origins allowed to embed the customer portal in an iframe (CSP frame-ancestors), space-separated",
+    ),
+    Setting(
+        "portal_display_name",
+        "HOOKWIRE_PORTAL_DISPLAY_NAME",
+        "Webhooks",
+        "title shown in the customer portal",
+    ),
+    Setting(
+        "portal_logo_url", "HOOKWIRE_PORTAL_LOGO_URL", None, "logo image URL shown in the customer portal"
+    ),
+    Setting(
+        "portal_primary_color",
+        "HOOKWIRE_PORTAL_PRIMARY_COLOR",
+        "#1d4ed8",
+        "the portal's accent colour (#rrggbb); pick one with 4.5:1 contrast against white",
+    ),
+    Setting("portal_theme", "HOOKWIRE_PORTAL_THEME", "auto", "portal colour scheme: light, dark or auto"),
+    Setting(
+        "ui_max_streams",
+        "HOOKWIRE_UI_MAX_STREAMS",
+        100,
+        "most live-update (SSE) streams the dashboard and portal serve at once; more get 503",
+        int,
+    ),
 )
 
 
@@ -206,6 +237,12 @@ class Settings:
     poll_interval: float = 1.0
     disable_after: str = "5d"
     log_level: str = "info"
+    portal_frame_ancestors: str = "'self'"
+    portal_display_name: str = "Webhooks"
+    portal_logo_url: str | None = None
+    portal_primary_color: str = "#1d4ed8"
+    portal_theme: str = "auto"
+    ui_max_streams: int = 100
     retry_delays: tuple[float, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
@@ -242,6 +279,11 @@ class Settings:
                 f"HOOKWIRE_CIRCUIT_BREAKER_COOLDOWN={self.circuit_breaker_cooldown} must be a "
                 "non-negative number of seconds"
             )
+
+        if not re.fullmatch(r"#[0-9a-fA-F]{6}", self.portal_primary_color):
+            raise ConfigError(f"HOOKWIRE_PORTAL_PRIMARY_COLOR={self.portal_primary_color!r} must be #rrggbb")
+        if self.portal_theme not in ("light", "dark", "auto"):
+            raise ConfigError(f"HOOKWIRE_PORTAL_THEME={self.portal_theme!r} must be light, dark or auto")
 
     @property
     def base_url(self) -> str:
