@@ -47,6 +47,7 @@ def created_ms(value: str) -> int | None:
     return number >> 112
 
 
-def lowest_id(prefix: str, ms: int) -> str:
-    """The smallest ID of this type created at `ms`: every ID made earlier sorts below it."""
-    return f"{prefix}_{_base62(ms << 112, _LENGTH)}"
+def lowest_id(prefix: str, at_ms: int) -> str:
+    """The smallest ID of this type made at `at_ms`: `id >= lowest_id(...)` selects rows created since
+    then by the primary key alone (no created_at index needed)."""
+    return f"{prefix}_{_base62(at_ms << 112, _LENGTH)}"

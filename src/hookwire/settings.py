@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -132,6 +133,14 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("workers", "HOOKWIRE_WORKERS", True, "run delivery workers inside `serve`", bool),
     Setting(
+        "processes",
+        "HOOKWIRE_PROCESSES",
+        0,
+        "processes `serve` runs under one supervisor (API and workers apart); 0 = one per CPU, "
+        "1 = everything in one process",
+        int,
+    ),
+    Setting(
         "worker_concurrency",
         "HOOKWIRE_WORKER_CONCURRENCY",
         200,
@@ -239,6 +248,36 @@ SETTINGS: tuple[Setting, ...] = (
         "30d",
         "purge the bodies of received (inbound) requests older than this (0 keeps them forever)",
     ),
+    # --- dashboard and customer portal
+    Setting(
+        "portal_frame_ancestors",
+        "HOOKWIRE_PORTAL_FRAME_ANCESTORS",
+        "'self'",
+        "origins allowed to embed the customer portal in an iframe (CSP frame-ancestors), space-separated",
+    ),
+    Setting(
+        "portal_display_name",
+        "HOOKWIRE_PORTAL_DISPLAY_NAME",
+        "Webhooks",
+        "title shown in the customer portal",
+    ),
+    Setting(
+        "portal_logo_url", "HOOKWIRE_PORTAL_LOGO_URL", None, "logo image URL shown in the customer portal"
+    ),
+    Setting(
+        "portal_primary_color",
+        "HOOKWIRE_PORTAL_PRIMARY_COLOR",
+        "#1d4ed8",
+        "the portal's accent colour (#rrggbb); pick one with 4.5:1 contrast against white",
+    ),
+    Setting("portal_theme", "HOOKWIRE_PORTAL_THEME", "auto", "portal colour scheme: light, dark or auto"),
+    Setting(
+        "ui_max_streams",
+        "HOOKWIRE_UI_MAX_STREAMS",
+        100,
+        "most live-update (SSE) streams the dashboard and portal serve at once; more get 503",
+        int,
+    ),
 )
 
 
@@ -257,6 +296,7 @@ class Settings:
     request_timeout: float = 15.0
     max_payload_bytes: int = 1024 * 1024
     workers: bool = True
+    processes: int = 0
     worker_concurrency: int = 200
     endpoint_concurrency: int = 50
     circuit_breaker_failures: int = 5
@@ -277,6 +317,12 @@ class Settings:
     metrics_dir: str | None = None
     retention: str = "30d"
     ingest_retention: str = "30d"
+    portal_frame_ancestors: str = "'self'"
+    portal_display_name: str = "Webhooks"
+    portal_logo_url: str | None = None
+    portal_primary_color: str = "#1d4ed8"
+    portal_theme: str = "auto"
+    ui_max_streams: int = 100
     retry_delays: tuple[float, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
@@ -309,6 +355,8 @@ class Settings:
             )
         if self.request_timeout <= 0:
             raise ConfigError("HOOKWIRE_REQUEST_TIMEOUT must be positive")
+        if self.processes < 0:
+            raise ConfigError(f"HOOKWIRE_PROCESSES={self.processes} must be 0 (one per CPU) or more")
         if self.endpoint_concurrency < 1:
             raise ConfigError(f"HOOKWIRE_ENDPOINT_CONCURRENCY={self.endpoint_concurrency} must be at least 1")
         if self.circuit_breaker_failures < 0:
@@ -321,6 +369,11 @@ class Settings:
                 f"HOOKWIRE_CIRCUIT_BREAKER_COOLDOWN={self.circuit_breaker_cooldown} must be a "
                 "non-negative number of seconds"
             )
+
+        if not re.fullmatch(r"#[0-9a-fA-F]{6}", self.portal_primary_color):
+            raise ConfigError(f"HOOKWIRE_PORTAL_PRIMARY_COLOR={self.portal_primary_color!r} must be #rrggbb")
+        if self.portal_theme not in ("light", "dark", "auto"):
+            raise ConfigError(f"HOOKWIRE_PORTAL_THEME={self.portal_theme!r} must be light, dark or auto")
 
     @property
     def base_url(self) -> str:

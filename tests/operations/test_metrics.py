@@ -29,8 +29,11 @@ def _value(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: 
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
-def test_metrics_count_a_sample_run(serve: ServeFn, receiver: Receiver) -> None:
-    server = serve(HOOKWIRE_RETRY_SCHEDULE="100ms", HOOKWIRE_CIRCUIT_BREAKER_FAILURES="0")
+@pytest.mark.parametrize("processes", ["1", "3"])  # all in one; a supervisor with API and worker apart
+def test_metrics_count_a_sample_run(serve: ServeFn, receiver: Receiver, processes: str) -> None:
+    server = serve(
+        HOOKWIRE_RETRY_SCHEDULE="100ms", HOOKWIRE_CIRCUIT_BREAKER_FAILURES="0", HOOKWIRE_PROCESSES=processes
+    )
     svix = sdk(server)
     app = svix.application.create(ApplicationIn(name="Acme"))
     good = svix.endpoint.create(app.id, EndpointIn(url=receiver.url + "/ok"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from hookwire import __version__
+from hookwire import __version__, ui
 from hookwire.api import (
     applications,
     attempts,
@@ -16,9 +16,11 @@ from hookwire.api import (
     inbound,
     ingest_extras,
     ingest_sources,
+    listen,
     message_expunge,
     messages,
     operational_webhooks,
+    portal_auth,
 )
 from hookwire.api.errors import CatchUnexpected, install_error_handlers
 from hookwire.api.limits import BodySizeLimit
@@ -34,22 +36,28 @@ def create_app(rt: Runtime) -> FastAPI:
         title="hookwire",
         version=__version__,
         description="Self-hosted webhook infrastructure. The outbound API is wire-compatible with Svix.",
+        docs_url=None,  # /docs and /redoc come from hookwire.ui, with vendored assets (offline)
+        redoc_url=None,
     )
     app.state.rt = rt
+    app.state.listen_sessions = {}  # `hookwire listen` connections of this process, by listener id
     install_error_handlers(app)
     outbound = (health, applications, event_types, endpoints, messages, attempts, background_tasks)
     for module in (
         *outbound,
+        portal_auth,
         message_expunge,
         operational_webhooks,
         ingest_sources,
         ingest_extras,
         automations,
+        listen,
         inbound,
     ):
         app.include_router(module.router)
     app.include_router(ingest_extras.old_prefix_router)
     app.include_router(probes.router)  # /healthz, /readyz, /metrics
+    ui.install(app)
     # The last one added runs first: CatchUnexpected wraps everything, so even a bug in a guard
     # is answered with JSON.
     app.add_middleware(RejectNulInUrl)

@@ -46,6 +46,17 @@ def use_directory(directory: str) -> None:
     values.ValueClass = values.MultiProcessValue()
 
 
+def for_children(settings: Settings, scratch: str) -> Settings:
+    """Settings for the processes a supervisor starts: one metrics directory for all of them
+    (HOOKWIRE_METRICS_DIR, or a fresh one in the supervisor's scratch directory), emptied now so
+    counts from an earlier run are not added to this one."""
+    directory = Path(settings.metrics_dir or Path(scratch) / "metrics")
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    return settings.with_overrides(metrics_dir=str(directory))
+
+
 class Metrics:
     """The metrics of one process. Built once per Runtime."""
 
