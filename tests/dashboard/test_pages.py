@@ -41,7 +41,9 @@ def test_home_and_application_pages_count_what_happened(
     assert rows == {good.id: "healthy", bad.id: "failing"}
 
 
-@pytest.mark.server_env(HOOKWIRE_UI_MAX_STREAMS="1")
+# Two processes: the attempt is recorded by the worker process and reaches the API process's stream
+# through the event channel's cross-process link, as in a real deployment.
+@pytest.mark.server_env(HOOKWIRE_UI_MAX_STREAMS="1", HOOKWIRE_PROCESSES="2")
 def test_live_events_stream_to_the_browser_with_a_cap_on_streams(
     svix: Svix, server: HookwireProcess, receiver: Receiver
 ) -> None:
@@ -74,6 +76,8 @@ def test_sessions_csrf_and_offline_docs(server: HookwireProcess) -> None:
         made = client.post("/ui/apps", data={"name": "with token", "csrf": csrf})
         assert made.status_code == 303 and made.headers["location"].startswith("/ui/apps/app_")
         assert client.get("/ui/signin?next=//evil.example").text.count('value="/ui"') == 1  # no open redirect
+        for page in ("/ui", "/ui/apps", "/ui/event-types", "/ui/sources", "/ui/automations"):
+            assert client.get(page).status_code == 200, page
     # Behind a TLS-terminating proxy; httpx keeps Secure cookies to itself over http, so send it by hand.
     proxied = {"x-forwarded-proto": "https"}
     csrf = csrf_of(httpx.get(f"{server.url}/ui/signin", headers=proxied, timeout=10).text)
