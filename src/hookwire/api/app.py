@@ -19,6 +19,7 @@ from hookwire.api import (
     listen,
     messages,
     portal_auth,
+    tail,
 )
 from hookwire.api.errors import CatchUnexpected, install_error_handlers
 from hookwire.api.limits import BodySizeLimit
@@ -39,7 +40,7 @@ def create_app(rt: Runtime) -> FastAPI:
     app.state.listen_sessions = {}  # `hookwire listen` connections of this process, by listener id
     install_error_handlers(app)
     outbound = (health, applications, event_types, endpoints, messages, attempts, background_tasks)
-    for module in (*outbound, portal_auth, ingest_sources, ingest_extras, automations, listen, inbound):
+    for module in (*outbound, portal_auth, ingest_sources, ingest_extras, automations, listen, tail, inbound):
         app.include_router(module.router)
     app.include_router(ingest_extras.old_prefix_router)
     ui.install(app)

@@ -173,9 +173,10 @@ def _add_client_commands() -> None:
     """The commands that talk to a running server, each in its own module."""
     from hookwire.cli.listen import listen
     from hookwire.cli.login import login
+    from hookwire.cli.tail import tail
     from hookwire.cli.verify import verify
 
-    for command in (listen, login, verify):
+    for command in (listen, login, tail, verify):
         main.add_command(command)
 
 
