@@ -56,14 +56,9 @@ def test_a_failing_attempt_shows_in_red_under_a_real_terminal(
         app = api.post("/api/v1/app", json={"name": "shop"}).json()
         api.post(f"/api/v1/app/{app['id']}/endpoint", json={"url": receiver.url + "/hook"})
         env = {"HOOKWIRE_URL": server.url, "HOOKWIRE_TOKEN": server.token, "TERM": "xterm-256color"}
+        assignments = [f"{k}={shlex.quote(v)}" for k, v in env.items()]
         command = " ".join(
-            [
-                *(f"{k}={shlex.quote(v)}" for k, v in env.items()),
-                shlex.quote(sys.executable),
-                "-m",
-                "hookwire",
-            ]
-            + ["tail", "--app", app["id"]]
+            [*assignments, shlex.quote(sys.executable), "-m", "hookwire", "tail", "--app", app["id"]]
         )
         subprocess.run(
             ["tmux", "-L", tmux, "new-session", "-d", "-s", "tail", "-x", "200", "-y", "40", command],
