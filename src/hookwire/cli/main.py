@@ -173,10 +173,12 @@ def _add_client_commands() -> None:
     """The commands that talk to a running server, each in its own module."""
     from hookwire.cli.listen import listen
     from hookwire.cli.login import login
+    from hookwire.cli.recovery import recover, replay, resend
     from hookwire.cli.tail import tail
+    from hookwire.cli.trigger import trigger
     from hookwire.cli.verify import verify
 
-    for command in (listen, login, tail, verify):
+    for command in (listen, login, trigger, tail, resend, recover, replay, verify):
         main.add_command(command)
 
 
