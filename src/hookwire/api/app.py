@@ -24,6 +24,7 @@ from hookwire.api import (
 from hookwire.api.errors import CatchUnexpected, install_error_handlers
 from hookwire.api.limits import BodySizeLimit
 from hookwire.api.nul_guard import RejectNulInUrl
+from hookwire.api.request_log import RequestLog
 from hookwire.runtime import Runtime
 
 
@@ -47,6 +48,7 @@ def create_app(rt: Runtime) -> FastAPI:
     # The last one added runs first: CatchUnexpected wraps everything, so even a bug in a guard
     # is answered with JSON.
     app.add_middleware(RejectNulInUrl)
+    app.add_middleware(RequestLog, activity=rt.activity)
     app.add_middleware(BodySizeLimit, max_bytes=rt.settings.max_payload_bytes)
     app.add_middleware(CatchUnexpected)
     return app

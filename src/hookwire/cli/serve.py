@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 import click
 import uvicorn
 
+from hookwire.activity import start_activity_log, stop_activity_log
 from hookwire.api.app import create_app
 from hookwire.cli.command_name import hookwire_command, path_hint
 from hookwire.cli.ports import bind_listen_socket
@@ -113,10 +114,12 @@ async def run_server(settings: Settings, automations: tuple[Automation, ...] = (
     for task in background:
         task.add_done_callback(lambda task: _worker_ended(task, server))
     router_task = asyncio.create_task(router.run())
+    activity_log = start_activity_log(rt.activity, rt.events)  # attempts and inbound, one line each
     click.echo(_banner(opened), err=True)
     try:
         await server.serve(sockets=[listen_socket])
     finally:
+        await stop_activity_log(activity_log)
         try:
             router.stop()
             await router_task
@@ -155,6 +158,7 @@ async def run_worker(
 
     install_stop_handlers(stop)
     click.echo(f"hookwire worker started (database: {settings.database_url})", err=True)
+    activity_log = start_activity_log(rt.activity, rt.events, inbound=False)
     try:
         # --burst: run what is due now (retries scheduled for later stay queued), then exit.
         tasks = [asyncio.create_task(worker.run(burst=burst, burst_horizon=0.0))]
@@ -164,5 +168,6 @@ async def run_worker(
         stop()  # one failed (or a burst finished): the others stop too
         await asyncio.gather(*tasks)
     finally:
+        await stop_activity_log(activity_log)
         await session.close()
         await rt.db.close()
