@@ -2,7 +2,8 @@
 inbound request, and a running sum instead once there are too many to read.
 
 Attempts and inbound requests come from the event channel (`attempt.recorded`,
-`inbound.received`), so logging adds no work to the worker's or the receive path's hot path;
+`inbound.received`, as published in this process), handed to a background task with one
+`put_nowait`, so logging adds no formatting to the worker's or the receive path's hot path;
 API requests from a small ASGI middleware. Above `log_summary_above` lines in one second, lines
 stop and a sum is printed every 5 s ("1,204 deliveries, 3 failed in the last 5 s"), so a busy
 server spends no time formatting lines nobody can read.
@@ -18,11 +19,10 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from hookwire.events import ATTEMPT_RECORDED, INBOUND_RECEIVED, EventChannel, SubscriptionOverflow
+from hookwire.events import ATTEMPT_RECORDED, INBOUND_RECEIVED, Event, EventChannel
 
 log = logging.getLogger("hookwire.activity")
 SUMMARY_EVERY = 5.0
@@ -62,6 +62,7 @@ class Activity:
         self._in_second = 0
         self._summarising = False
         self._window = _Window()
+        self.dropped = 0  # events the logger could not keep up with (counted, never queued)
 
     def _admit(self) -> bool:
         """Whether this line is printed (False: it only counts toward the next sum)."""
@@ -143,34 +144,37 @@ class Activity:
         self._summarising = still_busy
         return text
 
-    async def follow(self, events: EventChannel, topics: Collection[str]) -> None:
-        """Log what the event channel announces, and the sums, until cancelled."""
-        sub = events.subscribe(topics, maxsize=100_000)
+    async def follow(self, queue: asyncio.Queue[Event]) -> None:
+        """Log the events handed over, and the sums, until cancelled."""
         next_flush = time.monotonic() + SUMMARY_EVERY
-        try:
-            while True:
-                try:
-                    event = await sub.get(max(0.0, next_flush - time.monotonic()))
-                except SubscriptionOverflow:
-                    sub = events.subscribe(topics, maxsize=100_000)
-                    self._summarising = True
-                    continue
-                if event is not None:
-                    (self.attempt if event.topic == ATTEMPT_RECORDED else self.inbound)(event.data)
-                if time.monotonic() >= next_flush:
-                    self.flush()
-                    next_flush = time.monotonic() + SUMMARY_EVERY
-        finally:
-            sub.close()
+        while True:
+            with contextlib.suppress(TimeoutError):
+                event = await asyncio.wait_for(queue.get(), max(0.0, next_flush - time.monotonic()))
+                (self.attempt if event.topic == ATTEMPT_RECORDED else self.inbound)(event.data)
+            if time.monotonic() >= next_flush:
+                self.flush()
+                next_flush = time.monotonic() + SUMMARY_EVERY
 
 
-def start_activity_log(
-    activity: Activity, events: EventChannel, *, attempts: bool = True, inbound: bool = True
-) -> asyncio.Task[None]:
-    """Follow the channel in the background (cancel the task to stop)."""
-    topics = {t for t, on in ((ATTEMPT_RECORDED, attempts), (INBOUND_RECEIVED, inbound)) if on}
-    task = asyncio.create_task(activity.follow(events, topics))
-    task.add_done_callback(lambda t: None if t.cancelled() else t.exception())
+def start_activity_log(activity: Activity, events: EventChannel) -> asyncio.Task[None]:
+    """Log the attempts and inbound requests of this process in the background (cancel to stop).
+
+    It hears what this process publishes (a forwarder of the channel), not what other processes
+    announce over a cross-process link, so each line is printed once, by the process that did the
+    work. Handing over is one `put_nowait`, the same cost as a subscription; when the logger falls
+    behind, events are only counted as dropped."""
+    queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=100_000)
+    topics = {ATTEMPT_RECORDED, INBOUND_RECEIVED}
+
+    def hand_over(event: Event) -> None:
+        if event.topic in topics and not task.done():
+            if queue.full():
+                activity.dropped += 1
+            else:
+                queue.put_nowait(event)
+
+    task = asyncio.create_task(activity.follow(queue))
+    events.add_forwarder(hand_over)
     return task
 
 

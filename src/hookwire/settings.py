@@ -133,6 +133,14 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("workers", "HOOKWIRE_WORKERS", True, "run delivery workers inside `serve`", bool),
     Setting(
+        "processes",
+        "HOOKWIRE_PROCESSES",
+        0,
+        "processes `serve` runs under one supervisor (API and workers apart); 0 = one per CPU, "
+        "1 = everything in one process",
+        int,
+    ),
+    Setting(
         "worker_concurrency",
         "HOOKWIRE_WORKER_CONCURRENCY",
         200,
@@ -243,6 +251,7 @@ class Settings:
     request_timeout: float = 15.0
     max_payload_bytes: int = 1024 * 1024
     workers: bool = True
+    processes: int = 0
     worker_concurrency: int = 200
     endpoint_concurrency: int = 50
     circuit_breaker_failures: int = 5
@@ -287,6 +296,8 @@ class Settings:
             )
         if self.request_timeout <= 0:
             raise ConfigError("HOOKWIRE_REQUEST_TIMEOUT must be positive")
+        if self.processes < 0:
+            raise ConfigError(f"HOOKWIRE_PROCESSES={self.processes} must be 0 (one per CPU) or more")
         if self.endpoint_concurrency < 1:
             raise ConfigError(f"HOOKWIRE_ENDPOINT_CONCURRENCY={self.endpoint_concurrency} must be at least 1")
         if self.circuit_breaker_failures < 0:

@@ -91,6 +91,12 @@ def main() -> None:
     "--workers/--no-workers", default=None, help="run delivery workers in this process (default on)"
 )
 @click.option(
+    "--processes",
+    type=int,
+    help="HOOKWIRE_PROCESSES: processes to run, API and workers apart (default: one per CPU; "
+    "1 = all in one process)",
+)
+@click.option(
     "--allow-private-targets/--no-allow-private-targets",
     default=None,
     help="HOOKWIRE_ALLOW_PRIVATE_TARGETS: allow delivery to loopback/private addresses",
@@ -98,12 +104,45 @@ def main() -> None:
 @click.option("--json", "as_json", is_flag=True, help="log JSON lines (same as HOOKWIRE_LOG_FORMAT=json)")
 def serve(config: Path | None, as_json: bool, **flags: Any) -> None:
     """Run the API and the delivery workers (migrates the database first)."""
-    from hookwire.cli.serve import run_server
+    from hookwire.cli.supervisor import process_count
 
     settings = _settings(config, log_format="json" if as_json else None, **flags)
     automations = _automations(config)
     _logging(settings)
-    _run(lambda: run_server(settings, automations))
+    count = process_count(settings)
+    if count > 1:  # the supervisor imports no web framework: its children do
+        from hookwire.cli.supervisor import supervise
+
+        _run(lambda: supervise(settings, count, config))
+    else:
+        from hookwire.cli.serve import run_server
+
+        _run(lambda: run_server(settings, automations))
+
+
+@main.command("_child", hidden=True)
+@click.argument("role", type=click.Choice(["api", "worker"]))
+@click.option("--parent-pid", type=int, required=True)
+@click.option("--listen-fd", type=int, required=True)
+@click.option("--event-hub")
+@config_option
+def child(role: str, parent_pid: int, listen_fd: int, event_hub: str | None, config: Path | None) -> None:
+    """One child of a `hookwire serve` supervisor (started by it, not by hand)."""
+    import os
+
+    from hookwire.cli.serve import run_server, run_worker
+    from hookwire.cli.supervisor import decode_settings, die_with_parent
+
+    die_with_parent(parent_pid)
+    settings = decode_settings(os.environ)
+    automations = _automations(config)
+    _logging(settings)
+    if role == "api":
+        api = settings.with_overrides(workers=False)
+        _run(lambda: run_server(api, automations, listen_fd=listen_fd, event_hub=event_hub))
+    else:
+        os.close(listen_fd)  # only the API accepts connections
+        _run(lambda: run_worker(settings, automations, event_hub=event_hub, migrate=False))
 
 
 @main.command()
