@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+import orjson
 
 from hookwire import __version__
 from hookwire.errors import ConfigError, StoreError
@@ -71,6 +72,7 @@ def _logging(settings: Settings) -> None:
 config_option = click.option(
     "--config", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="TOML settings file"
 )
+json_option = click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
 database_option = click.option(
     "--database-url", help="HOOKWIRE_DATABASE_URL: sqlite:///PATH or postgresql://..."
 )
@@ -170,7 +172,8 @@ def worker(config: Path | None, burst: bool, as_json: bool, **flags: Any) -> Non
 @main.command()
 @config_option
 @database_option
-def migrate(config: Path | None, **flags: Any) -> None:
+@json_option
+def migrate(config: Path | None, as_json: bool, **flags: Any) -> None:
     """Create or upgrade the database schema."""
     from hookwire.store import open_database
 
@@ -182,7 +185,10 @@ def migrate(config: Path | None, **flags: Any) -> None:
             applied = await db.migrate()
         finally:
             await db.close()
-        click.echo("applied: " + ", ".join(applied) if applied else "schema is up to date")
+        if as_json:
+            click.echo(orjson.dumps({"applied": applied}))
+        else:
+            click.echo("applied: " + ", ".join(applied) if applied else "schema is up to date")
 
     _run(go)
 
@@ -190,7 +196,8 @@ def migrate(config: Path | None, **flags: Any) -> None:
 @main.command()
 @config_option
 @database_option
-def token(config: Path | None, **flags: Any) -> None:
+@json_option
+def token(config: Path | None, as_json: bool, **flags: Any) -> None:
     """Print the admin API token (generated on first start)."""
     from hookwire.cli.runtime import open_runtime, require_existing_database
 
@@ -200,7 +207,8 @@ def token(config: Path | None, **flags: Any) -> None:
         require_existing_database(settings)  # never create an empty database just to print a token
         opened = await open_runtime(settings, migrate=False)
         try:
-            click.echo(opened.rt.settings.api_token)
+            api_token = opened.rt.settings.api_token
+            click.echo(orjson.dumps({"token": api_token}) if as_json else api_token)
         finally:
             await opened.rt.db.close()
 
