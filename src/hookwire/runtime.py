@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from hookwire.activity import Activity
 from hookwire.events import EventChannel
 from hookwire.operations.metrics import Metrics
 from hookwire.secretbox import SecretBox
@@ -17,6 +18,7 @@ class Runtime:
     db: Database
     box: SecretBox
     events: EventChannel = field(default_factory=EventChannel)
+    activity: Activity = field(default_factory=Activity)  # the info lines serve/worker print
     metrics: Metrics = field(init=False)
 
     def __post_init__(self) -> None:

@@ -248,6 +248,20 @@ SETTINGS: tuple[Setting, ...] = (
         "30d",
         "purge the bodies of received (inbound) requests older than this (0 keeps them forever)",
     ),
+    # developer tooling: what serve and worker print
+    Setting(
+        "log_format",
+        "HOOKWIRE_LOG_FORMAT",
+        "auto",
+        "auto (compact and coloured on a terminal, JSON lines otherwise), text or json",
+    ),
+    Setting(
+        "log_summary_above",
+        "HOOKWIRE_LOG_SUMMARY_ABOVE",
+        50,
+        "above this many lines in a second, print a sum every 5 s instead of one line each",
+        int,
+    ),
     # --- dashboard and customer portal
     Setting(
         "portal_frame_ancestors",
@@ -317,6 +331,8 @@ class Settings:
     metrics_dir: str | None = None
     retention: str = "30d"
     ingest_retention: str = "30d"
+    log_format: str = "auto"
+    log_summary_above: int = 50
     portal_frame_ancestors: str = "'self'"
     portal_display_name: str = "Webhooks"
     portal_logo_url: str | None = None
@@ -344,6 +360,10 @@ class Settings:
         object.__setattr__(self, "retry_delays", parse_retry_schedule(self.retry_schedule))
         if self.log_level.lower() not in LOG_LEVELS:
             raise SettingError("log_level", f"is not a log level; use one of {', '.join(LOG_LEVELS)}")
+        if self.log_format not in ("auto", "text", "json"):
+            raise SettingError("log_format", "is not a log format; use auto, text or json")
+        if self.log_summary_above < 1:
+            raise SettingError("log_summary_above", "must be at least 1")
         if self.worker_concurrency < 1:
             raise SettingError("worker_concurrency", "must be at least 1")
         if not 0 < self.port < 65536:

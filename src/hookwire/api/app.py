@@ -21,10 +21,12 @@ from hookwire.api import (
     messages,
     operational_webhooks,
     portal_auth,
+    tail,
 )
 from hookwire.api.errors import CatchUnexpected, install_error_handlers
 from hookwire.api.limits import BodySizeLimit
 from hookwire.api.nul_guard import RejectNulInUrl
+from hookwire.api.request_log import RequestLog
 from hookwire.operations import probes
 from hookwire.operations.http_metrics import CountRequests
 from hookwire.runtime import Runtime
@@ -52,6 +54,7 @@ def create_app(rt: Runtime) -> FastAPI:
         ingest_extras,
         automations,
         listen,
+        tail,
         inbound,
     ):
         app.include_router(module.router)
@@ -61,6 +64,7 @@ def create_app(rt: Runtime) -> FastAPI:
     # The last one added runs first: CatchUnexpected wraps everything, so even a bug in a guard
     # is answered with JSON.
     app.add_middleware(RejectNulInUrl)
+    app.add_middleware(RequestLog, activity=rt.activity)
     app.add_middleware(BodySizeLimit, max_bytes=rt.settings.max_payload_bytes)
     app.add_middleware(CatchUnexpected)
     app.add_middleware(CountRequests, metrics=rt.metrics)  # outermost: counts every answer, 500s too
