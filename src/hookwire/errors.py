@@ -85,7 +85,7 @@ class ValidationFailed(ApiError):
 
     @classmethod
     def field(cls, loc: list[str | int], msg: str, type_: str = "value_error") -> ValidationFailed:
-        return cls([{"loc": ["body", *loc], "msg": msg, "type": type_}])
+        return cls([{"loc": ["body", *(str(part) for part in loc)], "msg": msg, "type": type_}])
 
 
 class TooManyRequests(ApiError):

@@ -101,8 +101,9 @@ async def get_endpoint(source_id: str, endpoint_id: str, rt: Runtime = Depends(r
 async def upsert_endpoint(
     source_id: str, endpoint_id: str, data: IngestEndpointIn, rt: Runtime = Depends(require_admin)
 ) -> Response:
-    result, created = await destinations.upsert_ingest_endpoint(rt, source_id, endpoint_id, data)
-    return json_response(result, 201 if created else 200)
+    """200 whether it was replaced or created: Svix's document lists no 201 here."""
+    result, _ = await destinations.upsert_ingest_endpoint(rt, source_id, endpoint_id, data)
+    return json_response(result)
 
 
 @router.delete("/{source_id}/endpoint/{endpoint_id}", status_code=204)
