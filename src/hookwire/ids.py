@@ -39,3 +39,10 @@ def has_prefix(value: str, prefix: str) -> bool:
     """True when `value` looks like an ID of this type (used to tell IDs from uids)."""
     lengths = {_LENGTH, _SHORT.get(prefix, (_LENGTH, 0))[0]}
     return value.startswith(prefix + "_") and len(value) - len(prefix) - 1 in lengths
+
+
+def lowest_id(prefix: str, at_ms: int) -> str:
+    """The smallest ID of this type made at `at_ms`: `id >= lowest_id(...)` selects rows created since
+    then by the primary key alone (no created_at index needed)."""
+    length, random_bits = _SHORT.get(prefix, (_LENGTH, 112))
+    return f"{prefix}_{_base62(at_ms << random_bits, length)}"

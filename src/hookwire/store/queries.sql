@@ -28,11 +28,13 @@ ON CONFLICT DO NOTHING;
 -- name: get_app --
 SELECT * FROM applications WHERE id = :key OR uid = :key;
 
+-- Hidden applications (behind an ingest source, or internal) are left out of lists;
+-- they are still found by id.
 -- name: list_apps_asc --
-SELECT * FROM applications WHERE id > :after ORDER BY id ASC LIMIT :limit;
+SELECT * FROM applications WHERE id > :after AND NOT hidden ORDER BY id ASC LIMIT :limit;
 
 -- name: list_apps_desc --
-SELECT * FROM applications WHERE id < :before ORDER BY id DESC LIMIT :limit;
+SELECT * FROM applications WHERE id < :before AND NOT hidden ORDER BY id DESC LIMIT :limit;
 
 -- name: update_app --
 UPDATE applications SET uid = :uid, name = :name, throttle_rate = :throttle_rate,
