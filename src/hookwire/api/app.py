@@ -18,6 +18,7 @@ from hookwire.api import (
     ingest_sources,
     messages,
     portal_auth,
+    transformations,
 )
 from hookwire.api.errors import CatchUnexpected, install_error_handlers
 from hookwire.api.limits import BodySizeLimit
@@ -36,8 +37,9 @@ def create_app(rt: Runtime) -> FastAPI:
     )
     app.state.rt = rt
     install_error_handlers(app)
-    outbound = (health, applications, event_types, endpoints, messages, attempts, background_tasks)
-    for module in (*outbound, portal_auth, ingest_sources, ingest_extras, automations, inbound):
+    outbound = (health, applications, event_types, endpoints, messages, attempts)
+    svix_rest = (background_tasks, transformations)
+    for module in (*outbound, *svix_rest, portal_auth, ingest_sources, ingest_extras, automations, inbound):
         app.include_router(module.router)
     app.include_router(ingest_extras.old_prefix_router)
     ui.install(app)
