@@ -34,7 +34,7 @@ function handler(webhook) {
 """
 BROKEN = {
     "loops": "function handler(webhook) { while (true) {} }",
-    "hogs": "function handler(webhook) { const a = []; while (true) a.push('x'.repeat(1 << 20) + a.length); }",
+    "hogs": "function handler(webhook) { const a = []; while (true) a.push('x'.repeat(1 << 20) + a.length) }",
     "throws": "function handler(webhook) { throw new Error('no such customer'); }",
     "cancels": "function handler(webhook) { webhook.cancel = true; return webhook; }",
 }

@@ -11,6 +11,7 @@ from hookwire.api import (
     automations,
     background_tasks,
     endpoints,
+    environment,
     event_types,
     health,
     inbound,
@@ -38,7 +39,7 @@ def create_app(rt: Runtime) -> FastAPI:
     app.state.rt = rt
     install_error_handlers(app)
     outbound = (health, applications, event_types, endpoints, messages, attempts)
-    svix_rest = (background_tasks, transformations)
+    svix_rest = (background_tasks, transformations, environment)
     for module in (*outbound, *svix_rest, portal_auth, ingest_sources, ingest_extras, automations, inbound):
         app.include_router(module.router)
     app.include_router(ingest_extras.old_prefix_router)

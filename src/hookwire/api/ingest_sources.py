@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
+from pydantic import Field
 from starlette.responses import Response
 
 from hookwire.api.deps import require_admin
@@ -23,7 +24,9 @@ from hookwire.outbound.models import (
     EndpointSecretOut,
     EndpointSecretRotateIn,
     ListResponse,
+    Model,
 )
+from hookwire.outbound.portal_access import PortalAccessOut
 from hookwire.runtime import Runtime
 
 router = APIRouter(prefix="/ingest/api/v1/source", tags=["Ingest Source"])
@@ -68,6 +71,21 @@ async def delete_source(source_id: str, rt: Runtime = Depends(require_admin)) ->
 @router.post("/{source_id}/token/rotate", response_model=RotateTokenOut)
 async def rotate_token(source_id: str, rt: Runtime = Depends(require_admin)) -> Response:
     return json_response(await sources.rotate_token(rt, source_id))
+
+
+class SourcePortalAccessIn(Model):
+    expiry: int | None = Field(default=None, ge=3600, le=7 * 86400)
+    read_only: bool | None = None
+
+
+@router.post("/{source_id}/dashboard", response_model=PortalAccessOut)
+async def dashboard(
+    source_id: str, data: SourcePortalAccessIn, rt: Runtime = Depends(require_admin)
+) -> Response:
+    """A link to this source's request view in the dashboard, with a token for it (Svix's
+    consumer-portal-access)."""
+    access = await sources.dashboard_access(rt, source_id, expiry=data.expiry, read_only=data.read_only)
+    return json_response(access)
 
 
 @router.get("/{source_id}/endpoint", response_model=ListResponse)

@@ -24,9 +24,11 @@ from hookwire.ingest.models import (
     is_source_uid,
 )
 from hookwire.ingest.providers import PROVIDERS
+from hookwire.outbound import portal_access
 from hookwire.outbound.json_values import encode_json
 from hookwire.outbound.models import ListResponse
 from hookwire.outbound.pagination import HIGHEST_KEY, check_limit, page
+from hookwire.outbound.portal_access import PortalAccessIn, PortalAccessOut
 from hookwire.runtime import Runtime
 from hookwire.store import Executor, Row
 
@@ -172,3 +174,15 @@ async def rotate_token(rt: Runtime, key: str) -> RotateTokenOut:
             now=now_ms(),
         )
     return RotateTokenOut(ingest_url=ingest_url(rt, token))
+
+
+async def dashboard_access(
+    rt: Runtime, key: str, *, expiry: int | None, read_only: bool | None
+) -> PortalAccessOut:
+    """Svix's `consumer-portal-access` for a source: a link to the source's request view.
+
+    The URL is the dashboard's page for the source (`/ui/sources/{id}`); the token is a portal
+    token scoped to the source's hidden application, expiring like any portal token."""
+    row = await require_source(rt.db, key)
+    access = await portal_access.issue(rt, row["app_id"], PortalAccessIn(expiry=expiry, read_only=read_only))
+    return PortalAccessOut(url=f"{rt.settings.base_url}/ui/sources/{row['id']}", token=access.token)

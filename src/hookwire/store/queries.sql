@@ -414,3 +414,6 @@ SELECT name FROM event_types;
 UPDATE endpoints SET transformation_code = :code, transformation_enabled = :enabled,
     version = version + 1, updated_at = :now
 WHERE id = :id;
+
+-- name: all_event_types --
+SELECT * FROM event_types ORDER BY name;
