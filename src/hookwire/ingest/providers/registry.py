@@ -2,7 +2,7 @@
 
 Source types are the strings stored on an ingest source (`"stripe"`, `"svix"`, ...), as in
 Svix's ingest API. `svix` and `standard-webhooks` share one scheme and one module; the rest of
-Svix's 43 types come from `svix_catalog` (Svix-signed, body HMAC, or accepted unverified).
+Svix's 43 types come from `svix_catalog` (Svix-signed, body HMAC, or the generic-webhook rules).
 """
 
 from __future__ import annotations

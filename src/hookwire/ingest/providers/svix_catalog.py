@@ -8,16 +8,18 @@ is accepted and verified as follows:
   `svix` source (`standard_webhooks.verify`, config `{"secret": "whsec_..."}`).
 * **Body HMAC** (`BODY_HMAC`): the provider signs the raw body with the config's `secret` and
   puts the digest in one header; checked by the generic HMAC verifier with that scheme.
-* **Unverified** (`UNVERIFIED`): no verifier yet (an Ed25519 or a multi-part scheme, a
-  handshake, or a `cron` schedule, which is not a webhook at all). Requests are accepted
-  like an unverified `generic-webhook` source, whatever the config holds; docs/ingest.md says
-  so per type. Put such a source behind something that authenticates, or use
-  `generic-webhook` with an explicit `verification` block instead.
+* **Generic fallback** (`GENERIC_FALLBACK`): no dedicated verifier yet (an Ed25519 or a
+  multi-part scheme, a handshake, or a `cron` schedule, which is not a webhook at all). These
+  are verified exactly as a `generic-webhook` source: with a `verification` block in the
+  config, by it; with a `secret` (or `publicKey`) and no such block, every request is refused,
+  with a reason that says so (whoever set a secret expects it checked); with neither, requests
+  are accepted unverified, as Svix's generic source does. docs/ingest.md lists the types.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from hookwire.ingest.providers import generic, standard_webhooks
@@ -54,7 +56,7 @@ BODY_HMAC: Mapping[str, Mapping[str, str]] = {
     },
 }
 
-UNVERIFIED = (
+GENERIC_FALLBACK = (
     "adobe-sign",
     "airwallex",
     "checkbook",
@@ -82,14 +84,25 @@ class BodyHmacVerifier:
         return generic.verify(request, {**config, "verification": self._scheme}, now)
 
 
-def accept_unverified(request: InboundRequest, config: Mapping[str, Any], now: float) -> Verdict:
-    """No verifier for this type yet: accepted as an unverified generic-webhook source is."""
-    return Verdict(ok=True)
+class GenericFallback:
+    """A type without its own verifier: the generic-webhook rules, with a note in the reason."""
+
+    def __init__(self, type_: str) -> None:
+        self._note = (
+            f" (hookwire has no dedicated {type_} verifier: add a generic `verification` block to the"
+            " config, or leave the secret out to accept requests unverified)"
+        )
+
+    def __call__(self, request: InboundRequest, config: Mapping[str, Any], now: float) -> Verdict:
+        if config.get("publicKey") and "secret" not in config:
+            config = {**config, "secret": config["publicKey"]}
+        verdict = generic.verify(request, config, now)
+        return verdict if verdict.ok else replace(verdict, reason=verdict.reason + self._note)
 
 
 def catalog() -> dict[str, Any]:
     """Source type -> verify function, for every type this module covers."""
     found: dict[str, Any] = {name: standard_webhooks.verify for name in SVIX_SIGNED}
     found.update({name: BodyHmacVerifier(scheme) for name, scheme in BODY_HMAC.items()})
-    found.update({name: accept_unverified for name in UNVERIFIED})
+    found.update({name: GenericFallback(name) for name in GENERIC_FALLBACK})
     return found
