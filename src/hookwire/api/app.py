@@ -17,13 +17,16 @@ from hookwire.api import (
     inbound,
     ingest_extras,
     ingest_sources,
+    listen,
     messages,
     portal_auth,
+    tail,
     transformations,
 )
 from hookwire.api.errors import CatchUnexpected, install_error_handlers
 from hookwire.api.limits import BodySizeLimit
 from hookwire.api.nul_guard import RejectNulInUrl
+from hookwire.api.request_log import RequestLog
 from hookwire.runtime import Runtime
 
 
@@ -37,16 +40,19 @@ def create_app(rt: Runtime) -> FastAPI:
         redoc_url=None,
     )
     app.state.rt = rt
+    app.state.listen_sessions = {}  # `hookwire listen` connections of this process, by listener id
     install_error_handlers(app)
     outbound = (health, applications, event_types, endpoints, messages, attempts)
     svix_rest = (background_tasks, transformations, environment)
-    for module in (*outbound, *svix_rest, portal_auth, ingest_sources, ingest_extras, automations, inbound):
+    tools = (portal_auth, ingest_sources, ingest_extras, automations, listen, tail, inbound)
+    for module in (*outbound, *svix_rest, *tools):
         app.include_router(module.router)
     app.include_router(ingest_extras.old_prefix_router)
     ui.install(app)
     # The last one added runs first: CatchUnexpected wraps everything, so even a bug in a guard
     # is answered with JSON.
     app.add_middleware(RejectNulInUrl)
+    app.add_middleware(RequestLog, activity=rt.activity)
     app.add_middleware(BodySizeLimit, max_bytes=rt.settings.max_payload_bytes)
     app.add_middleware(CatchUnexpected)
     return app
