@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from svix.api import (
-    AppUsageStatsIn,
     ApplicationIn,
+    AppUsageStatsIn,
     BackgroundTaskListOptions,
     BulkReplayIn,
     EndpointIn,

@@ -11,6 +11,7 @@ from hookwire.api import (
     automations,
     background_tasks,
     endpoints,
+    environment,
     event_types,
     health,
     inbound,
@@ -22,6 +23,7 @@ from hookwire.api import (
     operational_webhooks,
     portal_auth,
     tail,
+    transformations,
 )
 from hookwire.api.errors import CatchUnexpected, install_error_handlers
 from hookwire.api.limits import BodySizeLimit
@@ -44,20 +46,12 @@ def create_app(rt: Runtime) -> FastAPI:
     app.state.rt = rt
     app.state.listen_sessions = {}  # `hookwire listen` connections of this process, by listener id
     install_error_handlers(app)
-    outbound = (health, applications, event_types, endpoints, messages, attempts, background_tasks)
-    for module in (
-        *outbound,
-        portal_auth,
-        message_expunge,
-        operational_webhooks,
-        ingest_sources,
-        ingest_extras,
-        automations,
-        listen,
-        tail,
-        inbound,
-    ):
+    outbound = (health, applications, event_types, endpoints, messages, attempts)
+    svix_rest = (background_tasks, transformations, environment, message_expunge, operational_webhooks)
+    tools = (portal_auth, ingest_sources, ingest_extras, automations, listen, tail, inbound)
+    for module in (*outbound, *svix_rest, *tools):
         app.include_router(module.router)
+    app.include_router(transformations.ingest_router)
     app.include_router(ingest_extras.old_prefix_router)
     app.include_router(probes.router)  # /healthz, /readyz, /metrics
     ui.install(app)

@@ -55,8 +55,8 @@ async def get_operational_webhook_endpoint(
 async def upsert_operational_webhook_endpoint(
     endpoint_id: str, data: EndpointIn, rt: Runtime = Depends(require_admin)
 ) -> Response:
-    result, created = await op.upsert(rt, endpoint_id, data)
-    return json_response(result, 201 if created else 200)
+    result, _ = await op.upsert(rt, endpoint_id, data)
+    return json_response(result)  # Svix answers 200 whether it created or replaced
 
 
 @router.delete("/{endpoint_id}", status_code=204)
