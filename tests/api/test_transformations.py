@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
 import pytest
 from svix.api import (
     ApplicationIn,
@@ -17,7 +18,13 @@ from svix.api import (
     Svix,
 )
 from svix.exceptions import HTTPValidationError
-from svix.models import EndpointTransformationPatch, MessageStatus
+from svix.models import (
+    EndpointTransformationPatch,
+    IngestEndpointIn,
+    IngestEndpointTransformationPatch,
+    IngestSourceIn,
+    MessageStatus,
+)
 from svix.webhooks import Webhook
 
 from tests.api.polling import wait_until
@@ -128,3 +135,20 @@ def test_transformation_reshapes_the_request_and_broken_ones_are_recorded(
             assert expected[name] in attempt.response, (name, attempt.response)
             wanted = MessageStatus.CANCELED if name == "cancels" else MessageStatus.FAIL
             assert attempt.status == wanted, (name, attempt.status)
+
+
+def test_ingest_endpoint_transformation_reshapes_the_forwarded_body(
+    svix: Svix, receiver: Receiver, server: Any
+) -> None:
+    source = svix.ingest.source.create(IngestSourceIn(name="bin", type="generic-webhook", config={}))  # type: ignore[arg-type]
+    forward = svix.ingest.endpoint.create(source.id, IngestEndpointIn(url=receiver.url + "/fwd"))
+    code = "function handler(webhook) { webhook.payload = { wrapped: webhook.payload }; return webhook; }"
+    svix.ingest.endpoint.transformation.patch(
+        source.id, forward.id, IngestEndpointTransformationPatch(code=code, enabled=True)
+    )
+    stored = svix.ingest.endpoint.transformation.get(source.id, forward.id)
+    assert stored.code == code and stored.enabled
+
+    httpx.post(source.ingest_url or "", json={"order": 7}, timeout=10)
+    [request] = receiver.wait_for(1, timeout=30)
+    assert json.loads(request.body) == {"wrapped": {"order": 7}}

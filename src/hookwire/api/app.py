@@ -47,6 +47,7 @@ def create_app(rt: Runtime) -> FastAPI:
     tools = (portal_auth, ingest_sources, ingest_extras, automations, listen, tail, inbound)
     for module in (*outbound, *svix_rest, *tools):
         app.include_router(module.router)
+    app.include_router(transformations.ingest_router)
     app.include_router(ingest_extras.old_prefix_router)
     ui.install(app)
     # The last one added runs first: CatchUnexpected wraps everything, so even a bug in a guard
