@@ -42,6 +42,7 @@ import orjson
 
 from hookwire import __version__
 from hookwire.clock import now_ms
+from hookwire.delivery import transformations
 from hookwire.delivery.endpoint_cache import EndpointCache, EndpointTarget
 from hookwire.delivery.limits import MAX_COOLDOWN, EndpointLimits
 from hookwire.delivery.retry import is_success, judge_attempt
@@ -49,6 +50,7 @@ from hookwire.delivery.sender import Sender, SendResult
 from hookwire.delivery.signing import sign
 from hookwire.events import ATTEMPT_RECORDED
 from hookwire.ids import new_id
+from hookwire.operations.attempt_facts import attempt_facts
 from hookwire.runtime import Runtime
 from hookwire.store import Row
 
@@ -125,6 +127,10 @@ class DeliveryWorker:
 
     def wake(self) -> None:
         self._wake.set()
+
+    @property
+    def limits(self) -> EndpointLimits:
+        return self._limits
 
     def stop(self) -> None:
         """Stop claiming; in-flight attempts finish and are recorded, the rest released; run() returns."""
@@ -329,8 +335,13 @@ class DeliveryWorker:
     async def _send_one(self, delivery: Row, msg: Row, target: EndpointTarget) -> None:
         try:
             body = bytes(msg["payload"])
-            headers = build_headers(msg["id"], int(time.time()), body, target)
-            result = await self._sender.send(target.url, body, headers)
+            if target.transformation is not None:  # endpoints without one never pay for it
+                result = await transformations.send_for(
+                    self._sender, self._rt.settings, msg, target, build_headers
+                )
+            else:
+                headers = build_headers(msg["id"], int(time.time()), body, target)
+                result = await self._sender.send(target.url, body, headers)
         except asyncio.CancelledError:  # stopping: this attempt will not be recorded
             self._limits.abandon(target.id)
             raise
@@ -388,12 +399,24 @@ class DeliveryWorker:
         schedule = self._rt.settings.retry_delays
         for item in batch:
             d, result = item.delivery, item.result
+            if result.canceled:  # the endpoint's transformation chose to send nothing: no retry
+                attempts.append(_attempt_row(item, CANCELED))
+                updates.append(
+                    {
+                        "id": d["id"],
+                        "lease": self._leases.get(d["id"], _LOST),
+                        "status": CANCELED,
+                        "next_attempt_at": item.finished_at,
+                    }
+                )
+                continue
             verdict = judge_attempt(
                 result.status_code,
                 result.headers.get("retry-after"),
                 d["attempts"] + 1,
                 schedule,
                 now=item.finished_at / 1000,
+                delivery_header=result.headers.get("webhook-delivery"),
             )
             attempts.append(_attempt_row(item, SUCCESS if verdict.success else FAIL))
             update = {"id": d["id"], "lease": self._leases.get(d["id"], _LOST)}
@@ -432,7 +455,7 @@ class DeliveryWorker:
             self._done[:0] = batch  # recorded on the next try
             self._to_defer[:0] = deferred
             raise
-        for item, attempt in zip(batch, attempts, strict=True):
+        for item, attempt, update in zip(batch, attempts, updates, strict=True):
             self._leases.pop(item.delivery["id"], None)
             self._rt.events.publish(
                 ATTEMPT_RECORDED,
@@ -443,6 +466,7 @@ class DeliveryWorker:
                     "appId": attempt["app_id"],
                     "status": attempt["status"],
                     "responseStatusCode": attempt["response_status_code"],
+                    **attempt_facts(self._rt, item.delivery["attempts"] + 1, update["status"], attempt),
                 },
             )
         for row in deferred:
