@@ -44,7 +44,7 @@ from hookwire import __version__
 from hookwire.clock import now_ms
 from hookwire.delivery.endpoint_cache import EndpointCache, EndpointTarget
 from hookwire.delivery.limits import MAX_COOLDOWN, EndpointLimits
-from hookwire.delivery.retry import is_success, judge_attempt
+from hookwire.delivery.retry import Verdict, is_success, judge_attempt
 from hookwire.delivery.sender import Sender, SendResult
 from hookwire.delivery.signing import sign
 from hookwire.events import ATTEMPT_RECORDED
@@ -59,6 +59,7 @@ SUCCESS, PENDING, FAIL, SENDING, CANCELED = 0, 1, 2, 3, 4
 _LOST = -1  # lease value of a row another worker took over: matches no row
 _MAX_BACKOFF = 30.0
 _MIN_WAIT = 0.005
+_NO_RETRY = Verdict(success=False, retry_in=None)
 _CLAIM_SCAN = 1000  # due rows a claim looks at past held-back endpoints (claim_due_deliveries)
 
 
@@ -68,6 +69,7 @@ class _Done:
     target: EndpointTarget
     result: SendResult
     finished_at: int
+    final: bool = False  # failed for a reason of its own (see EndpointTarget.broken): no retry
 
 
 def build_headers(msg_id: str, timestamp: int, body: bytes, target: EndpointTarget) -> dict[str, str]:
@@ -251,6 +253,9 @@ class DeliveryWorker:
                 if msg is None or msg["payload"] is None or target is None or target.disabled:
                     canceled.append({"id": delivery["id"], "now": now, "lease": self._leases[delivery["id"]]})
                     continue
+                if target.broken is not None:  # a poison pill: fail it with its reason, go on
+                    self._fail_unsendable(delivery, target, target.broken, now)
+                    continue
                 manual = bool(delivery["manual"])
                 if limits.try_acquire(target.id, now_s, manual=manual):
                     sendable.append((delivery, msg, target))
@@ -279,6 +284,14 @@ class DeliveryWorker:
             self._waiting.setdefault(item[2].id, collections.deque()).append(item)
         for delivery, msg, target in sendable:
             self._launch(delivery, msg, target)
+
+    def _fail_unsendable(self, delivery: Row, target: EndpointTarget, reason: str, now: int) -> None:
+        """Record a failed attempt carrying `reason` and end the delivery as failed, without
+        sending: it can never be sent as it is, and must not hold up the rest of the batch."""
+        self._done.append(
+            _Done(delivery, target, SendResult(status_code=0, duration_ms=0, error=reason), now, True)
+        )
+        self._results_ready.set()
 
     def _launch(self, delivery: Row, msg: Row, target: EndpointTarget) -> None:
         self._quiet.clear()
@@ -395,6 +408,8 @@ class DeliveryWorker:
                 schedule,
                 now=item.finished_at / 1000,
             )
+            if item.final:
+                verdict = _NO_RETRY
             attempts.append(_attempt_row(item, SUCCESS if verdict.success else FAIL))
             update = {"id": d["id"], "lease": self._leases.get(d["id"], _LOST)}
             if verdict.success:
