@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hookwire.errors import ConfigError
+from hookwire.redact import redact_url
 
 DEFAULT_RETRY_SCHEDULE = "5s,5m,30m,2h,5h,10h,10h"
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -200,7 +201,7 @@ class Settings:
         parse_duration(self.disable_after)
         if not (self.database_url.startswith("sqlite:///") or self.database_url.startswith("postgres")):
             raise ConfigError(
-                f"HOOKWIRE_DATABASE_URL={self.database_url!r} is not supported; "
+                f"HOOKWIRE_DATABASE_URL={redact_url(self.database_url)!r} is not supported; "
                 "use sqlite:///PATH or postgresql://user@host:port/db"
             )
         if self.request_timeout <= 0:

@@ -6,13 +6,16 @@ from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
 from hookwire.api.deps import require_admin
+from hookwire.api.json_body import StrictJsonRoute
 from hookwire.api.responses import json_response, no_content
 from hookwire.ingest import destinations, requests
 from hookwire.ingest.models import AppRouteIn, AppRouteOut, InboundRequestOut
 from hookwire.outbound.models import ListResponse
 from hookwire.runtime import Runtime
 
-router = APIRouter(prefix="/api/v1/ingest/source/{source_id}", tags=["Ingest (hookwire)"])
+router = APIRouter(
+    prefix="/api/v1/ingest/source/{source_id}", tags=["Ingest (hookwire)"], route_class=StrictJsonRoute
+)
 
 
 @router.get("/request", response_model=ListResponse)

@@ -16,6 +16,7 @@ from hookwire.cli.runtime import Opened, open_runtime, open_sender
 from hookwire.delivery.worker import DeliveryWorker
 from hookwire.ingest.automations import Automation, AutomationRunner, make_automation_hook
 from hookwire.ingest.router import IngestRouter
+from hookwire.redact import redact_url
 from hookwire.settings import Settings
 
 log = logging.getLogger("hookwire.serve")
@@ -25,7 +26,7 @@ def _banner(opened: Opened) -> str:
     settings = opened.rt.settings
     url = f"http://{settings.host}:{settings.port}"
     lines = [
-        f"hookwire is running at {url}  (database: {settings.database_url})",
+        f"hookwire is running at {url}  (database: {redact_url(settings.database_url)})",
         f"  API docs:    {url}/docs",
     ]
     if opened.new_token:
@@ -146,7 +147,7 @@ async def run_worker(
             runner.stop()
 
     install_stop_handlers(stop)
-    click.echo(f"hookwire worker started (database: {settings.database_url})", err=True)
+    click.echo(f"hookwire worker started (database: {redact_url(settings.database_url)})", err=True)
     try:
         # --burst: run what is due now (retries scheduled for later stay queued), then exit.
         tasks = [asyncio.create_task(worker.run(burst=burst, burst_horizon=0.0))]
