@@ -168,6 +168,34 @@ SETTINGS: tuple[Setting, ...] = (
         "disable an endpoint that has failed without a success for this long",
     ),
     Setting("log_level", "HOOKWIRE_LOG_LEVEL", "info", "debug, info, warning or error"),
+    Setting(
+        "max_header_bytes",
+        "HOOKWIRE_MAX_HEADER_BYTES",
+        64 * 1024,
+        "largest request line + headers the HTTP server reads (431 and close above it)",
+        int,
+    ),
+    Setting(
+        "header_timeout",
+        "HOOKWIRE_HEADER_TIMEOUT",
+        10.0,
+        "seconds a client has to send a complete request head before the connection is closed",
+        float,
+    ),
+    Setting(
+        "keep_alive_timeout",
+        "HOOKWIRE_KEEP_ALIVE_TIMEOUT",
+        5.0,
+        "seconds an idle keep-alive connection stays open",
+        float,
+    ),
+    Setting(
+        "max_connections",
+        "HOOKWIRE_MAX_CONNECTIONS",
+        4096,
+        "open HTTP connections per process; past it new connections get a 503 and are closed",
+        int,
+    ),
 )
 
 
@@ -194,6 +222,10 @@ class Settings:
     poll_interval: float = 1.0
     disable_after: str = "5d"
     log_level: str = "info"
+    max_header_bytes: int = 64 * 1024
+    header_timeout: float = 10.0
+    keep_alive_timeout: float = 5.0
+    max_connections: int = 4096
     retry_delays: tuple[float, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
@@ -204,6 +236,12 @@ class Settings:
                 f"HOOKWIRE_DATABASE_URL={redact_url(self.database_url)!r} is not supported; "
                 "use sqlite:///PATH or postgresql://user@host:port/db"
             )
+        if self.max_header_bytes < 1024:
+            raise ConfigError(f"HOOKWIRE_MAX_HEADER_BYTES={self.max_header_bytes} must be at least 1024")
+        if self.header_timeout <= 0 or self.keep_alive_timeout <= 0:
+            raise ConfigError("HOOKWIRE_HEADER_TIMEOUT and HOOKWIRE_KEEP_ALIVE_TIMEOUT must be positive")
+        if self.max_connections < 1:
+            raise ConfigError(f"HOOKWIRE_MAX_CONNECTIONS={self.max_connections} must be at least 1")
         if self.request_timeout <= 0:
             raise ConfigError("HOOKWIRE_REQUEST_TIMEOUT must be positive")
         if self.endpoint_concurrency < 1:

@@ -12,6 +12,7 @@ import click
 import uvicorn
 
 from hookwire.api.app import create_app
+from hookwire.cli.http_server import raise_open_file_limit, server_config
 from hookwire.cli.runtime import Opened, open_runtime, open_sender
 from hookwire.delivery.worker import DeliveryWorker
 from hookwire.ingest.automations import Automation, AutomationRunner, make_automation_hook
@@ -81,15 +82,7 @@ async def run_server(settings: Settings, automations: tuple[Automation, ...] = (
     if settings.workers and automations:
         runner = AutomationRunner(rt, automations, environ=os.environ)
     router = IngestRouter(rt, hooks=(make_automation_hook(automations),) if automations else ())
-    config = uvicorn.Config(
-        create_app(rt),
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-        lifespan="off",
-        loop="none",
-        timeout_graceful_shutdown=int(settings.request_timeout) + 1,
-    )
+    config = server_config(create_app(rt), settings)
 
     def stop_workers() -> None:
         if worker:
@@ -135,6 +128,7 @@ async def run_worker(
 ) -> None:
     from hookwire.cli.main import install_stop_handlers
 
+    raise_open_file_limit()  # outbound connections need descriptors too
     opened = await open_runtime(settings)
     rt = opened.rt
     session, sender = open_sender(rt.settings)
