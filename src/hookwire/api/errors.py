@@ -13,6 +13,8 @@ keep-alive connection, so the client's next request on it would fail too.
 from __future__ import annotations
 
 import logging
+import math
+import time
 from typing import Any
 
 import orjson
@@ -58,14 +60,27 @@ async def _api_error(_: Request, exc: Exception) -> Response:
     return json_response(error_body(exc.code, exc.detail), exc.status_code)
 
 
-async def _database_unavailable(_: Request, exc: Exception) -> Response:
+class _DatabaseUnavailableHandler:
     """503 with Retry-After: the database is away or busy, so the client should come back,
-    and nothing about its request was wrong (a 500 would say hookwire is broken)."""
-    assert isinstance(exc, DatabaseUnavailable)
-    log.warning("answering 503: %s", exc)
-    response = json_response(error_body("database_unavailable", str(exc)), 503)
-    response.headers["retry-after"] = str(exc.retry_after)
-    return response
+    and nothing about its request was wrong (a 500 would say hookwire is broken).
+
+    Logged once per interval with the number answered meanwhile, not once per request."""
+
+    def __init__(self, interval: float = 5.0) -> None:
+        self._interval = interval
+        self._logged_at = -math.inf
+        self._since = 0
+
+    async def __call__(self, _: Request, exc: Exception) -> Response:
+        assert isinstance(exc, DatabaseUnavailable)
+        self._since += 1
+        now = time.monotonic()
+        if now - self._logged_at >= self._interval:
+            log.warning("answered %d request(s) with 503 since the last report: %s", self._since, exc)
+            self._logged_at, self._since = now, 0
+        response = json_response(error_body("database_unavailable", str(exc)), 503)
+        response.headers["retry-after"] = str(exc.retry_after)
+        return response
 
 
 async def _validation_error(_: Request, exc: Exception) -> Response:
@@ -117,6 +132,6 @@ class CatchUnexpected:
 def install_error_handlers(app: FastAPI) -> None:
     """Map ApiError, validation and HTTP errors to JSON (add CatchUnexpected as the outer middleware)."""
     app.add_exception_handler(ApiError, _api_error)
-    app.add_exception_handler(DatabaseUnavailable, _database_unavailable)
+    app.add_exception_handler(DatabaseUnavailable, _DatabaseUnavailableHandler())
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -47,6 +47,7 @@ from hookwire.delivery.limits import MAX_COOLDOWN, EndpointLimits
 from hookwire.delivery.retry import Verdict, is_success, judge_attempt
 from hookwire.delivery.sender import Sender, SendResult
 from hookwire.delivery.signing import sign
+from hookwire.errors import DatabaseUnavailable
 from hookwire.events import ATTEMPT_RECORDED
 from hookwire.ids import new_id
 from hookwire.runtime import Runtime
@@ -58,6 +59,7 @@ USER_AGENT = f"hookwire/{__version__}"
 SUCCESS, PENDING, FAIL, SENDING, CANCELED = 0, 1, 2, 3, 4
 _LOST = -1  # lease value of a row another worker took over: matches no row
 _MAX_BACKOFF = 30.0
+_RECORD_BACKOFF = 2.0
 _MIN_WAIT = 0.005
 _NO_RETRY = Verdict(success=False, retry_in=None)
 _CLAIM_SCAN = 1000  # due rows a claim looks at past held-back endpoints (claim_due_deliveries)
@@ -153,11 +155,11 @@ class DeliveryWorker:
             try:
                 _, more = await self._claim_and_start()
                 timeout = await self._idle_timeout(burst, horizon) if not more else 0.0
-            except Exception:
+            except Exception as exc:
                 if burst:
                     raise
                 backoff = min(max(backoff * 2, 0.1), _MAX_BACKOFF)
-                log.exception("claiming deliveries failed; retrying in %.1fs", backoff)
+                _log_failure(exc, f"claiming deliveries failed; retrying in {backoff:.1f}s")
                 await self._sleep(backoff)
                 continue
             backoff = 0.0
@@ -385,12 +387,14 @@ class DeliveryWorker:
                     await self._extend_leases()
                     next_beat = time.monotonic() + beat_every
                 failures = 0
-            except Exception:
+            except Exception as exc:
                 failures += 1
-                log.exception("recording attempts failed (try %d)", failures)
+                _log_failure(exc, f"recording attempts failed (try {failures})")
                 if self._recorder_stopping and failures >= 3:
                     return  # shutting down with the database away: the leases will run out
-                await asyncio.sleep(min(0.1 * 2**failures, _MAX_BACKOFF))
+                # Capped low: an attempt that finished while the database was away is recorded
+                # within seconds of its return, and the heartbeat resumes before leases run out.
+                await asyncio.sleep(min(0.1 * 2**failures, _RECORD_BACKOFF))
                 self._results_ready.set()
 
     async def _record(self) -> None:
@@ -529,6 +533,15 @@ class DeliveryWorker:
         self._leases.clear()
         if rows:
             await self._rt.db.write([("release_delivery", rows)], notify=True)
+
+
+def _log_failure(exc: Exception, what: str) -> None:
+    """A database that is away is one line (it is expected, and retried); anything else is a bug
+    and gets its traceback."""
+    if isinstance(exc, DatabaseUnavailable):
+        log.warning("%s: %s", what, exc)
+    else:
+        log.error("%s", what, exc_info=exc)
 
 
 def _attempt_row(item: _Done, status: int) -> dict[str, object]:

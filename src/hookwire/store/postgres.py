@@ -2,7 +2,8 @@
 
 Many API and worker processes on many machines share one database: the claim
 query uses `FOR UPDATE SKIP LOCKED`, and a transaction that queues deliveries sends
-`pg_notify('hookwire_deliveries')`, which PostgreSQL delivers on commit.
+`pg_notify('hookwire_deliveries')`, which PostgreSQL delivers on commit. `listen()` and
+`notify()` carry any other channel the same way.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ import asyncpg
 
 from hookwire.errors import ConstraintViolation, DatabaseUnavailable, StoreError
 from hookwire.redact import redact_url
-from hookwire.store.database import Row, Step, WakeupCallback
+from hookwire.store.database import DELIVERIES_CHANNEL, NotifyCallback, Row, Step, WakeupCallback
 from hookwire.store.migrate import load_migrations
+from hookwire.store.pg_listener import Listener
 from hookwire.store.queries import Query, load_queries
 
-CHANNEL = "hookwire_deliveries"
+CHANNEL = DELIVERIES_CHANNEL
 _MIGRATION_LOCK = 0x686F6F6B  # "hook": advisory lock id held while migrating
 
 
@@ -96,8 +98,7 @@ class PostgresDatabase:
         self.dsn = dsn
         self._pool = pool
         self._queries = load_queries("postgres")
-        self._listen_conn: asyncpg.Connection | None = None
-        self._listeners: list[WakeupCallback] = []
+        self._listener = Listener(dsn)
 
     @classmethod
     async def open(cls, dsn: str, *, min_size: int = 1, max_size: int = 10) -> PostgresDatabase:
@@ -149,15 +150,17 @@ class PostgresDatabase:
         """One write statement with RETURNING; a single statement commits on its own."""
         return await self._runner().fetch(name, **params)
 
-    async def listen_deliveries(self, callback: WakeupCallback) -> None:
-        self._listeners.append(callback)
-        if self._listen_conn is None:
-            self._listen_conn = await asyncpg.connect(self.dsn)
-            await self._listen_conn.add_listener(CHANNEL, self._on_notify)
+    async def listen(self, channel: str, callback: NotifyCallback) -> None:
+        """`callback(payload)` on every NOTIFY on `channel`, from any process; the LISTEN
+        connection reconnects by itself after the server restarts (pg_listener.py)."""
+        await self._listener.listen(channel, callback)
 
-    def _on_notify(self, *_: Any) -> None:
-        for callback in self._listeners:
-            callback()
+    async def notify(self, channel: str, payload: str = "") -> None:
+        with translated():
+            await self._pool.execute("SELECT pg_notify($1, $2)", channel, payload)
+
+    async def listen_deliveries(self, callback: WakeupCallback) -> None:
+        await self.listen(CHANNEL, lambda _payload: callback())
 
     async def migrate(self) -> list[str]:
         applied: list[str] = []
@@ -186,7 +189,5 @@ class PostgresDatabase:
         return applied
 
     async def close(self) -> None:
-        if self._listen_conn is not None:
-            await self._listen_conn.close()
-            self._listen_conn = None
+        await self._listener.close()
         await asyncio.wait_for(self._pool.close(), timeout=10)

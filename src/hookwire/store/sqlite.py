@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 import orjson
 
 from hookwire.errors import ConstraintViolation, DatabaseUnavailable, StoreError
-from hookwire.store.database import Row, Step, WakeupCallback
+from hookwire.store.database import DELIVERIES_CHANNEL, Row, Step, WakeupCallback
 from hookwire.store.migrate import load_migrations
 from hookwire.store.queries import Query, load_queries
 
@@ -202,6 +202,7 @@ class SqliteDatabase:
         self._reader = _Connection(path, "reader")
         self._write_lock = asyncio.Lock()
         self._listeners: list[WakeupCallback] = []
+        self._channels: dict[str, list[Callable[[str], None]]] = {}
         self._pending: list[tuple[Sequence[Step], bool, bool, asyncio.Future[Any]]] = []
         self._group_writer: asyncio.Task[None] | None = None
 
@@ -291,6 +292,19 @@ class SqliteDatabase:
     def _wake(self) -> None:
         for callback in self._listeners:
             callback()
+
+    async def listen(self, channel: str, callback: Callable[[str], None]) -> None:
+        """`callback(payload)` on every `notify()` on `channel` (in this process: SQLite has one)."""
+        if channel == DELIVERIES_CHANNEL:
+            self._listeners.append(lambda: callback(""))
+        else:
+            self._channels.setdefault(channel, []).append(callback)
+
+    async def notify(self, channel: str, payload: str = "") -> None:
+        if channel == DELIVERIES_CHANNEL:
+            self._wake()
+        for callback in self._channels.get(channel, ()):
+            callback(payload)
 
     async def listen_deliveries(self, callback: WakeupCallback) -> None:
         self._listeners.append(callback)
