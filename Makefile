@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test lint bench clean
+.PHONY: serve test lint bench clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,9 +18,15 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 serve: $(VENV)/.installed
+	@echo "hookwire is installed in $(BIN)/hookwire; to have \`hookwire\` on your PATH in another shell: source $(BIN)/activate"
 	HOOKWIRE_ALLOW_PRIVATE_TARGETS=$${HOOKWIRE_ALLOW_PRIVATE_TARGETS:-true} $(BIN)/hookwire serve
 
-test: $(VENV)/.installed-test
+# The dashboard's browser tests drive Debian's Chromium (never a Playwright download).
+chromium:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+		|| echo "chromium could not be installed: the browser tests will skip (and fail on CI)"
+
+test: $(VENV)/.installed-test chromium
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
 	$(BIN)/pytest -q

@@ -34,3 +34,9 @@ def new_id(prefix: str, now_ms: int | None = None) -> str:
 def has_prefix(value: str, prefix: str) -> bool:
     """True when `value` looks like an ID of this type (used to tell IDs from uids)."""
     return value.startswith(prefix + "_") and len(value) == len(prefix) + 1 + _LENGTH
+
+
+def lowest_id(prefix: str, at_ms: int) -> str:
+    """The smallest ID of this type made at `at_ms`: `id >= lowest_id(...)` selects rows created since
+    then by the primary key alone (no created_at index needed)."""
+    return f"{prefix}_{_base62(at_ms << 112, _LENGTH)}"

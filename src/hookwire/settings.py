@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -39,8 +40,21 @@ def parse_retry_schedule(text: str) -> tuple[float, ...]:
     parts = [p for p in text.split(",") if p.strip()]
     delays = tuple(parse_duration(p) for p in parts)
     if any(d < 0 for d in delays):
-        raise ConfigError("HOOKWIRE_RETRY_SCHEDULE: delays must not be negative")
+        raise ConfigError("delays must not be negative")
     return delays
+
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+class SettingError(ConfigError):
+    """An invalid value of one setting. `load_settings` names it the way the user gave it
+    (`port` in the TOML file, `HOOKWIRE_PORT`, `--port`), so the message points at the line to fix."""
+
+    def __init__(self, setting: str, problem: str) -> None:
+        self.setting = setting
+        self.problem = problem
+        super().__init__(f"HOOKWIRE_{setting.upper()} {problem}")
 
 
 def _parse_bool(text: str) -> bool:
@@ -168,6 +182,7 @@ SETTINGS: tuple[Setting, ...] = (
         "disable an endpoint that has failed without a success for this long",
     ),
     Setting("log_level", "HOOKWIRE_LOG_LEVEL", "info", "debug, info, warning or error"),
+    # --- HTTP front door (cli/http_server.py)
     Setting(
         "max_header_bytes",
         "HOOKWIRE_MAX_HEADER_BYTES",
@@ -194,6 +209,36 @@ SETTINGS: tuple[Setting, ...] = (
         "HOOKWIRE_MAX_CONNECTIONS",
         4096,
         "open HTTP connections per process; past it new connections get a 503 and are closed",
+        int,
+    ),
+    # --- dashboard and customer portal
+    Setting(
+        "portal_frame_ancestors",
+        "HOOKWIRE_PORTAL_FRAME_ANCESTORS",
+        "'self'",
+        "origins allowed to embed the customer portal in an iframe (CSP frame-ancestors), space-separated",
+    ),
+    Setting(
+        "portal_display_name",
+        "HOOKWIRE_PORTAL_DISPLAY_NAME",
+        "Webhooks",
+        "title shown in the customer portal",
+    ),
+    Setting(
+        "portal_logo_url", "HOOKWIRE_PORTAL_LOGO_URL", None, "logo image URL shown in the customer portal"
+    ),
+    Setting(
+        "portal_primary_color",
+        "HOOKWIRE_PORTAL_PRIMARY_COLOR",
+        "#1d4ed8",
+        "the portal's accent colour (#rrggbb); pick one with 4.5:1 contrast against white",
+    ),
+    Setting("portal_theme", "HOOKWIRE_PORTAL_THEME", "auto", "portal colour scheme: light, dark or auto"),
+    Setting(
+        "ui_max_streams",
+        "HOOKWIRE_UI_MAX_STREAMS",
+        100,
+        "most live-update (SSE) streams the dashboard and portal serve at once; more get 503",
         int,
     ),
 )
@@ -226,11 +271,29 @@ class Settings:
     header_timeout: float = 10.0
     keep_alive_timeout: float = 5.0
     max_connections: int = 4096
+    portal_frame_ancestors: str = "'self'"
+    portal_display_name: str = "Webhooks"
+    portal_logo_url: str | None = None
+    portal_primary_color: str = "#1d4ed8"
+    portal_theme: str = "auto"
+    ui_max_streams: int = 100
     retry_delays: tuple[float, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
+        for name, parse in (("retry_schedule", parse_retry_schedule), ("disable_after", parse_duration)):
+            try:
+                parse(getattr(self, name))
+            except SettingError:
+                raise
+            except ConfigError as exc:
+                raise SettingError(name, f"is invalid: {exc}") from None
         object.__setattr__(self, "retry_delays", parse_retry_schedule(self.retry_schedule))
-        parse_duration(self.disable_after)
+        if self.log_level.lower() not in LOG_LEVELS:
+            raise SettingError("log_level", f"is not a log level; use one of {', '.join(LOG_LEVELS)}")
+        if self.worker_concurrency < 1:
+            raise SettingError("worker_concurrency", "must be at least 1")
+        if not 0 < self.port < 65536:
+            raise SettingError("port", "is not a TCP port; use 1-65535")
         if not (self.database_url.startswith("sqlite:///") or self.database_url.startswith("postgres")):
             raise ConfigError(
                 f"HOOKWIRE_DATABASE_URL={redact_url(self.database_url)!r} is not supported; "
@@ -257,6 +320,11 @@ class Settings:
                 "non-negative number of seconds"
             )
 
+        if not re.fullmatch(r"#[0-9a-fA-F]{6}", self.portal_primary_color):
+            raise ConfigError(f"HOOKWIRE_PORTAL_PRIMARY_COLOR={self.portal_primary_color!r} must be #rrggbb")
+        if self.portal_theme not in ("light", "dark", "auto"):
+            raise ConfigError(f"HOOKWIRE_PORTAL_THEME={self.portal_theme!r} must be light, dark or auto")
+
     @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
@@ -273,15 +341,28 @@ class Settings:
         return replace(self, **values)
 
 
-def _coerce(setting: Setting, raw: Any) -> Any:
+def _coerce(setting: Setting, raw: Any, origin: str) -> Any:
     if raw is None:
         return None
-    if setting.kind is bool:
-        return raw if isinstance(raw, bool) else _parse_bool(str(raw))
     try:
+        if setting.kind is bool:
+            return raw if isinstance(raw, bool) else _parse_bool(str(raw))
+        if setting.kind in (int, float) and isinstance(raw, bool):
+            raise ValueError(raw)  # TOML `port = true` is not 1
         return setting.kind(raw)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{setting.env}={raw!r} is not a valid {setting.kind.__name__}") from None
+    except (TypeError, ValueError, ConfigError):
+        kind = {"bool": "boolean (true or false)", "int": "whole number", "float": "number"}
+        expected = kind.get(setting.kind.__name__, setting.kind.__name__)
+        raise ConfigError(f"{origin} is not a valid {expected}") from None
+
+
+def _spelled(name: str, raw: Any, source: str, config_file: str | Path | None) -> str:
+    """A setting and its value as the user wrote them: TOML key and file, variable, or flag."""
+    if source == "toml":
+        return f"{name} = {raw!r} (in {config_file})"
+    if source == "env":
+        return f"HOOKWIRE_{name.upper()}={raw}"
+    return f"--{name.replace('_', '-')} {raw}"
 
 
 def load_settings(
@@ -293,6 +374,7 @@ def load_settings(
     """Build Settings from defaults < TOML file < environment < flags (None means unset)."""
     env = os.environ if environ is None else environ
     values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
     if config_file is not None:
         try:
             data = tomllib.loads(Path(config_file).read_text())
@@ -306,16 +388,25 @@ def load_settings(
             name = key.replace("-", "_")
             if name not in declared:
                 raise ConfigError(f"unknown setting {key!r} in {config_file}")
-            values[name] = raw
+            values[name], sources[name] = raw, "toml"
     for setting in SETTINGS:
         if setting.env in env:
-            values[setting.name] = env[setting.env]
+            values[setting.name], sources[setting.name] = env[setting.env], "env"
     for name, raw in (flags or {}).items():
         if raw is not None:
-            values[name] = raw
+            values[name], sources[name] = raw, "flag"
     by_name = {s.name: s for s in SETTINGS}
-    coerced = {name: _coerce(by_name[name], raw) for name, raw in values.items()}
-    return Settings(**coerced)
+
+    def spelled(name: str) -> str:
+        if name not in sources:
+            return f"{name} (default)"
+        return _spelled(name, values[name], sources[name], config_file)
+
+    coerced = {name: _coerce(by_name[name], raw, spelled(name)) for name, raw in values.items()}
+    try:
+        return Settings(**coerced)
+    except SettingError as exc:
+        raise ConfigError(f"{spelled(exc.setting)} {exc.problem}") from None
 
 
 assert {s.name for s in SETTINGS} == {f.name for f in fields(Settings)} - {"retry_delays"}

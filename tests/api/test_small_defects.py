@@ -18,6 +18,7 @@ from hookwire.api.app import create_app
 from hookwire.api.json_body import StrictJsonRoute
 from hookwire.redact import redact_url
 from hookwire.runtime import Runtime
+from hookwire.ui.routing import PageRoute
 from tests.api.test_bad_input import _check_error, api  # noqa: F401  (api is a fixture)
 from tests.conftest import _require_postgres
 from tests.support.postgres import PostgresTemplate
@@ -67,8 +68,10 @@ async def test_every_route_of_the_app_parses_bodies_as_strict_json(runtime: Runt
                 yield from api_routes(included.routes)
 
     routes = list(api_routes(create_app(runtime).router.routes))
-    assert len(routes) > 50
-    assert [r.path for r in routes if not isinstance(r, StrictJsonRoute)] == []
+    # Routes that take a body; the dashboard's HTML pages take form posts, never JSON.
+    json_routes = [r for r in routes if r.methods - {"GET", "HEAD"} and not isinstance(r, PageRoute)]
+    assert len(json_routes) > 30
+    assert [r.path for r in json_routes if not isinstance(r, StrictJsonRoute)] == []
 
 
 def test_redact_url_hides_passwords_and_keeps_what_an_operator_needs() -> None:

@@ -6,12 +6,9 @@ import os
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
-
-from tests.support.server import free_port
+from tests.support.server import free_port, serve_until_healthy_then_stop
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -33,27 +30,10 @@ def _hookwire(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[
 
 def test_first_serve_prints_url_and_token_once_and_token_command_repeats_it(tmp_path: Path) -> None:
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "hookwire", "serve", "--port", str(port)],
-        cwd=tmp_path,
-        env=_env(),
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/v1/health").status_code == 204:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        proc.terminate()
-        _, banner = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, banner
+    command = [sys.executable, "-m", "hookwire", "serve", "--port", str(port)]
+    ran = serve_until_healthy_then_stop(command, port=port, cwd=tmp_path, env=_env())
+    banner = ran.stderr
+    assert ran.returncode == 0, banner
     assert f"http://127.0.0.1:{port}" in banner
     token_line = next(line for line in banner.splitlines() if "admin token:" in line)
     token = token_line.split("admin token:")[1].split()[0]

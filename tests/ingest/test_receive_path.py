@@ -22,7 +22,7 @@ def _admin(server: HookwireProcess) -> dict[str, str]:
 
 def _requests(server: HookwireProcess, source_id: str, **params: str) -> list[dict[str, object]]:
     answer = httpx.get(
-        f"{server.url}/api/v1/ingest/source/{source_id}/request", headers=_admin(server), params=params
+        f"{server.url}/ingest/api/v1/source/{source_id}/request", headers=_admin(server), params=params
     )
     assert answer.status_code == 200, answer.text
     return answer.json()["data"]  # type: ignore[no-any-return]
@@ -134,7 +134,7 @@ def test_stripe_events_route_into_an_application_as_messages(
         IngestSourceIn(name="stripe", type="stripe", config={"secret": "whsec_x"})
     )  # type: ignore[arg-type]
     route = httpx.post(
-        f"{server.url}/api/v1/ingest/source/{source.id}/app-route",
+        f"{server.url}/ingest/api/v1/source/{source.id}/app-route",
         headers=_admin(server),
         json={
             "appId": app.id,

@@ -20,6 +20,7 @@ TABLES = {
     "attempts",
     "meta",
     "schema_migrations",
+    "background_tasks",
 }
 
 

@@ -91,3 +91,25 @@ class HookwireProcess:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(10)
+
+
+def serve_until_healthy_then_stop(
+    command: list[str], *, port: int, cwd: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """Run a `serve` command line as a new user would, wait until it answers, SIGTERM it; what it
+    printed (the banner is on stderr) and its exit code."""
+    proc = subprocess.Popen(command, cwd=cwd, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/v1/health").status_code == 204:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        proc.terminate()
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return subprocess.CompletedProcess(command, proc.returncode, "", stderr)

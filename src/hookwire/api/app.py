@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from hookwire import __version__
+from hookwire import __version__, ui
 from hookwire.api import (
     applications,
     attempts,
     automations,
+    background_tasks,
     endpoints,
     event_types,
     health,
@@ -16,6 +17,7 @@ from hookwire.api import (
     ingest_extras,
     ingest_sources,
     messages,
+    portal_auth,
 )
 from hookwire.api.errors import CatchUnexpected, install_error_handlers
 from hookwire.api.limits import BodySizeLimit
@@ -29,12 +31,16 @@ def create_app(rt: Runtime) -> FastAPI:
         title="hookwire",
         version=__version__,
         description="Self-hosted webhook infrastructure. The outbound API is wire-compatible with Svix.",
+        docs_url=None,  # /docs and /redoc come from hookwire.ui, with vendored assets (offline)
+        redoc_url=None,
     )
     app.state.rt = rt
     install_error_handlers(app)
-    outbound = (health, applications, event_types, endpoints, messages, attempts)
-    for module in (*outbound, ingest_sources, ingest_extras, automations, inbound):
+    outbound = (health, applications, event_types, endpoints, messages, attempts, background_tasks)
+    for module in (*outbound, portal_auth, ingest_sources, ingest_extras, automations, inbound):
         app.include_router(module.router)
+    app.include_router(ingest_extras.old_prefix_router)
+    ui.install(app)
     # The last one added runs first: CatchUnexpected wraps everything, so even a bug in a guard
     # is answered with JSON.
     app.add_middleware(RejectNulInUrl)

@@ -7,9 +7,10 @@ from starlette.responses import Response
 
 from hookwire.api.deps import require_admin
 from hookwire.api.json_body import StrictJsonRoute
+from hookwire.api.params import MessageStatusParam
 from hookwire.api.responses import json_response, no_content
 from hookwire.outbound import attempts
-from hookwire.outbound.models import ListResponse, MessageAttemptOut, MessageStatus
+from hookwire.outbound.models import ListResponse, MessageAttemptOut
 from hookwire.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/app/{app_id}", tags=["Message Attempt"], route_class=StrictJsonRoute)
@@ -22,7 +23,7 @@ async def list_by_msg(
     rt: Runtime = Depends(require_admin),
     limit: int | None = None,
     iterator: str | None = None,
-    status: MessageStatus | None = None,
+    status: MessageStatusParam | None = None,
     endpoint_id: str | None = None,
 ) -> Response:
     result = await attempts.list_by_msg(
@@ -38,7 +39,7 @@ async def list_by_endpoint(
     rt: Runtime = Depends(require_admin),
     limit: int | None = None,
     iterator: str | None = None,
-    status: MessageStatus | None = None,
+    status: MessageStatusParam | None = None,
 ) -> Response:
     result = await attempts.list_by_endpoint(
         rt, app_id, endpoint_id, limit=limit, iterator=iterator, status=status
@@ -53,7 +54,7 @@ async def list_attempted_messages(
     rt: Runtime = Depends(require_admin),
     limit: int | None = None,
     iterator: str | None = None,
-    status: MessageStatus | None = None,
+    status: MessageStatusParam | None = None,
 ) -> Response:
     result = await attempts.list_attempted_messages(
         rt, app_id, endpoint_id, limit=limit, iterator=iterator, status=status

@@ -7,8 +7,9 @@ from starlette.responses import Response
 
 from hookwire.api.deps import require_admin
 from hookwire.api.json_body import StrictJsonRoute
+from hookwire.api.params import RunStatusParam
 from hookwire.api.responses import json_response
-from hookwire.ingest.automation_log import AutomationRunDetailOut, RunStatus, get_run, list_runs
+from hookwire.ingest.automation_log import AutomationRunDetailOut, get_run, list_runs
 from hookwire.outbound.models import ListResponse
 from hookwire.runtime import Runtime
 
@@ -21,10 +22,10 @@ async def list_automation_runs(
     limit: int | None = None,
     iterator: str | None = None,
     automation: str | None = None,
-    status: RunStatus | None = None,
+    status: RunStatusParam | None = None,
 ) -> Response:
     """Automation runs, newest first; filter by automation name and status
-    (0 success, 1 pending, 2 fail, 3 running)."""
+    (success, pending, fail or running, by name or as 0-3)."""
     result = await list_runs(rt, limit=limit, iterator=iterator, automation=automation, status=status)
     return json_response(result)
 

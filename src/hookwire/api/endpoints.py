@@ -12,8 +12,9 @@ from hookwire.api.json_body import StrictJsonRoute
 from hookwire.api.params import Order
 from hookwire.api.responses import json_response, no_content
 from hookwire.outbound import endpoints, recovery
+from hookwire.outbound.background_tasks import BackgroundTaskOut
 from hookwire.outbound.models import (
-    BackgroundTaskOut,
+    BulkReplayIn,
     EndpointHeadersIn,
     EndpointHeadersOut,
     EndpointHeadersPatchIn,
@@ -139,6 +140,14 @@ async def replay_missing(
 ) -> Response:
     task = await recovery.replay_missing(rt, app_id, endpoint_id, since=data.since, until=data.until)
     return json_response(task, 202)
+
+
+@router.post("/{endpoint_id}/bulk-replay", response_model=BackgroundTaskOut, status_code=202)
+async def bulk_replay(
+    app_id: str, endpoint_id: str, data: BulkReplayIn, rt: Runtime = Depends(require_admin)
+) -> Response:
+    """Send again the messages of the period that match the filters; the task counts them."""
+    return json_response(await recovery.bulk_replay(rt, app_id, endpoint_id, data), 202)
 
 
 @router.post("/{endpoint_id}/send-example", response_model=MessageOut, status_code=202)

@@ -1,9 +1,14 @@
-"""/api/v1/ingest: hookwire's additions to ingest — captured requests and application routes."""
+"""hookwire's additions to ingest — captured requests and application routes — under Svix's
+`/ingest/api/v1/source/{source_id}/...`, the one ingest prefix.
+
+They once lived under `/api/v1/ingest/source/...` too. That prefix now answers 308 Permanent
+Redirect to the same path here (method and body kept), rather than 404: scripts written
+against it keep working, while the OpenAPI document and the docs name only one path."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
-from starlette.responses import Response
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import RedirectResponse, Response
 
 from hookwire.api.deps import require_admin
 from hookwire.api.json_body import StrictJsonRoute
@@ -14,8 +19,22 @@ from hookwire.outbound.models import ListResponse
 from hookwire.runtime import Runtime
 
 router = APIRouter(
-    prefix="/api/v1/ingest/source/{source_id}", tags=["Ingest (hookwire)"], route_class=StrictJsonRoute
+    prefix="/ingest/api/v1/source/{source_id}", tags=["Ingest (hookwire)"], route_class=StrictJsonRoute
 )
+OLD_PREFIX = "/api/v1/ingest/source/"
+NEW_PREFIX = "/ingest/api/v1/source/"
+old_prefix_router = APIRouter(route_class=StrictJsonRoute)
+
+
+@old_prefix_router.api_route(
+    OLD_PREFIX + "{rest:path}",
+    methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+    include_in_schema=False,
+)
+async def moved(rest: str, request: Request) -> Response:
+    """The old prefix: 308 to the canonical path (keeps the method and the body)."""
+    query = request.url.query
+    return RedirectResponse(NEW_PREFIX + rest + (f"?{query}" if query else ""), status_code=308)
 
 
 @router.get("/request", response_model=ListResponse)

@@ -11,8 +11,14 @@ from hookwire.api.deps import require_admin
 from hookwire.api.json_body import StrictJsonRoute
 from hookwire.api.params import split_list
 from hookwire.api.responses import json_response, no_content
-from hookwire.outbound import messages
-from hookwire.outbound.models import ListResponse, MessageIn, MessageOut
+from hookwire.outbound import messages, precheck
+from hookwire.outbound.models import (
+    ListResponse,
+    MessageIn,
+    MessageOut,
+    MessagePrecheckIn,
+    MessagePrecheckOut,
+)
 from hookwire.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/app/{app_id}/msg", tags=["Message"], route_class=StrictJsonRoute)
@@ -31,6 +37,15 @@ async def create_message(
     if not with_content:
         message = message.model_copy(update={"payload": {}})
     return json_response(message, 202)
+
+
+@router.post("/precheck/active", response_model=MessagePrecheckOut)
+async def precheck_active(
+    app_id: str, data: MessagePrecheckIn, rt: Runtime = Depends(require_admin)
+) -> Response:
+    """Whether a message of this type and channels would reach any enabled endpoint."""
+    active = await precheck.has_active_endpoint(rt, app_id, data.event_type, data.channels)
+    return json_response(MessagePrecheckOut(active=active))
 
 
 @router.get("", response_model=ListResponse)

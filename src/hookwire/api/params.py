@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Callable
+from enum import IntEnum
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator
+
+from hookwire.ingest.automation_log import RunStatus
+from hookwire.outbound.models import MessageStatus
 
 Order = Literal["ascending", "descending"]
 
@@ -14,3 +21,29 @@ def split_list(values: list[str] | None) -> list[str] | None:
         return None
     parts = [part for value in values for part in value.split(",") if part]
     return parts or None
+
+
+_STATUS_ALIASES = {"failed": "fail", "failure": "fail", "succeeded": "success", "successful": "success"}
+
+
+def status_from_name(enum: type[IntEnum]) -> Callable[[object], object]:
+    """A query-string status as a name (`failed`, `fail`, `Pending`) or as its number.
+
+    People type names; the Svix SDK sends numbers. Both are accepted wherever a status filter is,
+    and an unknown name is a 422 that lists the names."""
+
+    def parse(value: object) -> object:
+        if not isinstance(value, str) or value.strip().lstrip("-").isdigit():
+            return value
+        key = _STATUS_ALIASES.get(value.strip().lower(), value.strip().lower())
+        for member in enum:
+            if member.name.lower() == key:
+                return member.value
+        names = ", ".join(m.name.lower() for m in enum)
+        raise ValueError(f"unknown status {value!r}; use one of {names} (or their numbers)")
+
+    return parse
+
+
+MessageStatusParam = Annotated[MessageStatus, BeforeValidator(status_from_name(MessageStatus))]
+RunStatusParam = Annotated[RunStatus, BeforeValidator(status_from_name(RunStatus))]

@@ -38,8 +38,12 @@ def _automations(config: Path | None) -> tuple[Automation, ...]:
 
 
 def _settings(config: Path | None, **flags: Any) -> Settings:
+    from hookwire.cli.runtime import check_database_location
+
     try:
-        return load_settings(config_file=config, flags=flags)
+        settings = load_settings(config_file=config, flags=flags)
+        check_database_location(settings)
+        return settings
     except ConfigError as exc:
         click.echo(f"hookwire: {exc}", err=True)
         sys.exit(2)
@@ -107,7 +111,13 @@ def serve(config: Path | None, **flags: Any) -> None:
 @main.command()
 @config_option
 @database_option
-@click.option("--concurrency", "worker_concurrency", type=int, help="HOOKWIRE_WORKER_CONCURRENCY")
+@click.option(
+    "--worker-concurrency",
+    "--concurrency",
+    "worker_concurrency",
+    type=int,
+    help="HOOKWIRE_WORKER_CONCURRENCY",
+)
 @click.option("--burst", is_flag=True, help="deliver everything that is due, then exit")
 def worker(config: Path | None, burst: bool, **flags: Any) -> None:
     """Run delivery workers only (scale out on PostgreSQL)."""
@@ -144,12 +154,13 @@ def migrate(config: Path | None, **flags: Any) -> None:
 @database_option
 def token(config: Path | None, **flags: Any) -> None:
     """Print the admin API token (generated on first start)."""
-    from hookwire.cli.runtime import open_runtime
+    from hookwire.cli.runtime import open_runtime, require_existing_database
 
     settings = _settings(config, **flags)
 
     async def go() -> None:
-        opened = await open_runtime(settings)
+        require_existing_database(settings)  # never create an empty database just to print a token
+        opened = await open_runtime(settings, migrate=False)
         try:
             click.echo(opened.rt.settings.api_token)
         finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 
@@ -48,6 +49,37 @@ async def _admin_token(db: Database, box: SecretBox, settings: Settings) -> tupl
     assert row is not None
     stored = box.open(row["value"])
     return stored, token if stored == token else None
+
+
+def _sqlite_path(settings: Settings) -> Path:
+    return Path(settings.database_url.removeprefix("sqlite:///"))
+
+
+def check_database_location(settings: Settings) -> None:
+    """A SQLite file's folder must exist and be a folder: say so instead of a driver traceback."""
+    if not settings.is_sqlite:
+        return
+    folder = _sqlite_path(settings).absolute().parent
+    if not folder.exists():
+        raise ConfigError(
+            f"HOOKWIRE_DATABASE_URL={settings.database_url}: the folder {folder} does not exist; "
+            "create it, or point --database-url / HOOKWIRE_DATABASE_URL somewhere else"
+        )
+    if not folder.is_dir():
+        raise ConfigError(
+            f"HOOKWIRE_DATABASE_URL={settings.database_url}: {folder} is a file, not a folder; "
+            "point --database-url / HOOKWIRE_DATABASE_URL at a path inside a folder"
+        )
+
+
+def require_existing_database(settings: Settings) -> None:
+    """Commands that read an existing server's data (`token`) refuse to start a new, empty one."""
+    check_database_location(settings)
+    if settings.is_sqlite and not _sqlite_path(settings).is_file():
+        raise ConfigError(
+            f"no hookwire database at {_sqlite_path(settings).absolute()}; run this in the folder "
+            "where `hookwire serve` ran, or pass --database-url / set HOOKWIRE_DATABASE_URL to its database"
+        )
 
 
 async def open_runtime(settings: Settings, *, migrate: bool = True) -> Opened:

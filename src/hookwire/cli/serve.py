@@ -12,7 +12,9 @@ import click
 import uvicorn
 
 from hookwire.api.app import create_app
+from hookwire.cli.command_name import hookwire_command, path_hint
 from hookwire.cli.http_server import raise_open_file_limit, server_config
+from hookwire.cli.ports import bind_listen_socket
 from hookwire.cli.runtime import Opened, open_runtime, open_sender
 from hookwire.delivery.worker import DeliveryWorker
 from hookwire.ingest.automations import Automation, AutomationRunner, make_automation_hook
@@ -26,21 +28,26 @@ log = logging.getLogger("hookwire.serve")
 def _banner(opened: Opened) -> str:
     settings = opened.rt.settings
     url = f"http://{settings.host}:{settings.port}"
+    command = hookwire_command()
     lines = [
         f"hookwire is running at {url}  (database: {redact_url(settings.database_url)})",
         f"  API docs:    {url}/docs",
     ]
     if opened.new_token:
-        lines.append(f"  admin token: {opened.new_token}   (shown once; `hookwire token` prints it again)")
+        lines.append(f"  admin token: {opened.new_token}   (shown once; `{command} token` prints it again)")
         token = opened.new_token
     else:
-        lines.append("  admin token: run `hookwire token` to print it (or set HOOKWIRE_API_TOKEN)")
-        token = "$(hookwire token)"
+        lines.append(f"  admin token: run `{command} token` to print it (or set HOOKWIRE_API_TOKEN)")
+        token = f"$({command} token)"
     if settings.allow_private_targets:
         lines.append("  private targets are ALLOWED (local development): endpoints may point at localhost")
+    hint = path_hint()
+    if hint:
+        lines.append(f"  {hint}")
     lines += [
         "  try it:",
-        f"    curl -s -X POST {url}/api/v1/app -H 'Authorization: Bearer {token}' \\",
+        # double quotes: the shell must expand $(hookwire token) when this is pasted
+        f'    curl -s -X POST {url}/api/v1/app -H "Authorization: Bearer {token}" \\',
         "         -H 'content-type: application/json' -d '{\"name\": \"My first app\"}'",
     ]
     return "\n".join(lines)
@@ -73,6 +80,7 @@ class _Server(uvicorn.Server):
 
 
 async def run_server(settings: Settings, automations: tuple[Automation, ...] = ()) -> None:
+    listen_socket = bind_listen_socket(settings.host, settings.port)  # a taken port fails first
     opened = await open_runtime(settings)
     rt = opened.rt
     session, sender = open_sender(rt.settings)
@@ -101,7 +109,7 @@ async def run_server(settings: Settings, automations: tuple[Automation, ...] = (
     router_task = asyncio.create_task(router.run())
     click.echo(_banner(opened), err=True)
     try:
-        await server.serve()
+        await server.serve(sockets=[listen_socket])
     finally:
         try:
             router.stop()

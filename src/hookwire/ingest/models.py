@@ -34,6 +34,10 @@ class IngestSourceOut(Model):
     config: dict[str, Any]
     metadata: dict[str, str]
     ingest_url: str
+    app_id: str = Field(
+        description="the hidden application behind the source: its ingest endpoints are that "
+        "application's endpoints (hookwire's addition)"
+    )
     created_at: datetime
     updated_at: datetime
 

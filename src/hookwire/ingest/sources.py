@@ -55,6 +55,7 @@ def source_out(rt: Runtime, row: Row) -> IngestSourceOut:
         config=_redacted(source_config(rt, row)),
         metadata=orjson.loads(row["metadata"]),
         ingest_url=ingest_url(rt, rt.box.open(row["token"])),
+        app_id=row["app_id"],
         created_at=to_datetime(row["created_at"]),
         updated_at=to_datetime(row["updated_at"]),
     )

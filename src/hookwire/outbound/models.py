@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import IntEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
@@ -237,11 +237,14 @@ class RecoverIn(Model):
     until: datetime | None = None
 
 
-class BackgroundTaskOut(Model):
-    id: str
-    status: str
-    task: str
-    updated_at: datetime
+class BulkReplayIn(Model):
+    since: datetime
+    until: datetime | None = None
+    event_types: list[EventTypeName] | None = None
+    channel: str | None = Field(default=None, max_length=128, pattern=r"^[a-zA-Z0-9\-_.:+]+$")
+    tag: str | None = Field(default=None, max_length=128, pattern=r"^[a-zA-Z0-9\-_./\\#]+$")
+    status: MessageStatus | None = None
+    status_code_class: Literal[0, 100, 200, 300, 400, 500] | None = None
 
 
 class EventExampleIn(Model):
@@ -268,6 +271,20 @@ class MessageIn(Model):
     @classmethod
     def _channels(cls, value: list[str] | None) -> list[str] | None:
         return _check_channels(value)
+
+
+class MessagePrecheckIn(Model):
+    event_type: EventTypeName
+    channels: list[str] | None = None
+
+    @field_validator("channels")
+    @classmethod
+    def _channels(cls, value: list[str] | None) -> list[str] | None:
+        return _check_channels(value)
+
+
+class MessagePrecheckOut(Model):
+    active: bool
 
 
 class MessageOut(Model):

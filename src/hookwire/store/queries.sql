@@ -28,11 +28,13 @@ ON CONFLICT DO NOTHING;
 -- name: get_app --
 SELECT * FROM applications WHERE id = :key OR uid = :key;
 
+-- Hidden applications (behind an ingest source, or internal) are left out of lists;
+-- they are still found by id.
 -- name: list_apps_asc --
-SELECT * FROM applications WHERE id > :after ORDER BY id ASC LIMIT :limit;
+SELECT * FROM applications WHERE id > :after AND NOT hidden ORDER BY id ASC LIMIT :limit;
 
 -- name: list_apps_desc --
-SELECT * FROM applications WHERE id < :before ORDER BY id DESC LIMIT :limit;
+SELECT * FROM applications WHERE id < :before AND NOT hidden ORDER BY id DESC LIMIT :limit;
 
 -- name: update_app --
 UPDATE applications SET uid = :uid, name = :name, throttle_rate = :throttle_rate,
@@ -303,6 +305,17 @@ ON CONFLICT (msg_id, endpoint_id) DO UPDATE SET status = 1, next_attempt_at = :n
 UPDATE deliveries SET status = 1, next_attempt_at = :now, manual = 1, updated_at = :now
 WHERE endpoint_id = :endpoint_id AND status = 2 AND created_at >= :since AND created_at < :until;
 
+-- Every delivery of an endpoint in a period, with what bulk-replay filters on; messages whose
+-- payload was expunged cannot be sent again and are left out.
+-- name: list_endpoint_deliveries_for_replay --
+SELECT d.msg_id, d.status, m.event_type, m.channels, m.tags,
+    (SELECT a.response_status_code FROM attempts a
+     WHERE a.msg_id = d.msg_id AND a.endpoint_id = d.endpoint_id ORDER BY a.id DESC LIMIT 1) AS last_code
+FROM deliveries d JOIN messages m ON m.id = d.msg_id
+WHERE d.endpoint_id = :endpoint_id AND m.created_at >= :since AND m.created_at < :until
+    AND m.payload IS NOT NULL
+ORDER BY d.msg_id;
+
 -- Messages of the period that an endpoint has no delivery for (replay-missing); the caller
 -- applies the routing rules (event types and channels) before queueing them.
 -- name: list_undelivered_messages --
@@ -349,3 +362,46 @@ SELECT d.status AS delivery_status, d.next_attempt_at, e.* FROM deliveries d
 JOIN endpoints e ON e.id = d.endpoint_id
 WHERE d.msg_id = :msg_id AND d.endpoint_id > :after
 ORDER BY d.endpoint_id ASC LIMIT :limit;
+
+-- ----------------------------------------------------------------- background tasks
+
+-- name: insert_background_task --
+INSERT INTO background_tasks (id, task, status, data, created_at, updated_at)
+VALUES (:id, :task, :status, :data, :now, :now);
+
+-- name: finish_background_task --
+UPDATE background_tasks SET status = :status, data = :data, updated_at = :now WHERE id = :id;
+
+-- name: get_background_task --
+SELECT * FROM background_tasks WHERE id = :id;
+
+-- Newest first by default, as Svix lists them; NULL filters match everything.
+-- name: list_background_tasks_desc --
+SELECT * FROM background_tasks
+WHERE id < :iterator AND (CAST(:status AS INTEGER) IS NULL OR status = :status)
+    AND (CAST(:task AS TEXT) IS NULL OR task = :task)
+ORDER BY id DESC LIMIT :limit;
+
+-- name: list_background_tasks_asc --
+SELECT * FROM background_tasks
+WHERE id > :iterator AND (CAST(:status AS INTEGER) IS NULL OR status = :status)
+    AND (CAST(:task AS TEXT) IS NULL OR task = :task)
+ORDER BY id LIMIT :limit;
+
+-- ----------------------------------------------------------------- statistics
+
+-- name: count_messages_per_app --
+SELECT app_id, COUNT(*) AS n FROM messages
+WHERE created_at >= :since AND created_at < :until AND (:all_apps = 1 OR app_id = ANY(:app_ids))
+GROUP BY app_id;
+
+-- name: count_attempts_per_app --
+SELECT app_id, COUNT(*) AS n FROM attempts
+WHERE created_at >= :since AND created_at < :until AND (:all_apps = 1 OR app_id = ANY(:app_ids))
+GROUP BY app_id;
+
+-- name: distinct_message_event_types --
+SELECT DISTINCT event_type FROM messages;
+
+-- name: all_event_type_names --
+SELECT name FROM event_types;

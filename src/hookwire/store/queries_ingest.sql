@@ -5,8 +5,8 @@ INSERT INTO sources (id, uid, name, type, config, metadata, token_hash, token, a
 VALUES (:id, :uid, :name, :type, :config, :metadata, :token_hash, :token, :app_id, :now, :now);
 
 -- name: insert_source_app --
-INSERT INTO applications (id, uid, name, throttle_rate, metadata, source_id, created_at, updated_at)
-VALUES (:id, NULL, :name, NULL, '{}', :source_id, :now, :now);
+INSERT INTO applications (id, uid, name, throttle_rate, metadata, source_id, hidden, created_at, updated_at)
+VALUES (:id, NULL, :name, NULL, '{}', :source_id, TRUE, :now, :now);
 
 -- name: get_source --
 SELECT * FROM sources WHERE id = :key OR uid = :key;
