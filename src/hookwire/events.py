@@ -9,6 +9,7 @@ never a payload, a secret or a signature):
   requestId, sourceId, status (accepted, duplicate, rejected or challenge).
 - `delivery.due`, by writers that queued deliveries: {}.
 - `listener.connected`, by the `hookwire listen` server side: sourceIds or appId.
+- `message.created`, by the API after a message is stored: msgId (wakes `hookwire listen --app`).
 
 Readers are the dashboard's SSE streams, `hookwire listen` sessions and worker wake-ups.
 Every subscription is bounded: a reader that falls `maxsize` events behind is dropped (its
@@ -34,7 +35,8 @@ ATTEMPT_RECORDED = "attempt.recorded"
 INBOUND_RECEIVED = "inbound.received"
 DELIVERY_DUE = "delivery.due"
 LISTENER_CONNECTED = "listener.connected"
-TOPICS = frozenset({ATTEMPT_RECORDED, INBOUND_RECEIVED, DELIVERY_DUE, LISTENER_CONNECTED})
+MESSAGE_CREATED = "message.created"
+TOPICS = frozenset({ATTEMPT_RECORDED, INBOUND_RECEIVED, DELIVERY_DUE, LISTENER_CONNECTED, MESSAGE_CREATED})
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
 from playwright.sync_api import expect
-from svix.api import ApplicationIn, EndpointIn, EventTypeIn, MessageIn, Svix
+from svix.api import ApplicationIn, EndpointIn, EventTypeIn, MessageIn, Svix, SvixOptions
 
 from tests.support.receiver import Receiver, Reply
 from tests.support.server import HookwireProcess
@@ -26,6 +27,36 @@ def _mark_no_reload(page: Any) -> None:
 
 def _assert_no_reload(page: Any) -> None:
     assert page.evaluate("window.__stillHere === true"), "the page was reloaded"
+
+
+def test_first_sign_in_shows_what_to_do_next(browser: Any, tmp_path: Path) -> None:
+    """A new server: the sign-in form, then a home page whose first step can be copied and run."""
+    with HookwireProcess(f"sqlite:///{tmp_path}/fresh.db") as server:
+        context = browser.new_context(base_url=server.url, permissions=["clipboard-read", "clipboard-write"])
+        page = context.new_page()
+        page.goto("/")
+        page.wait_for_url("**/ui/signin?next=/ui")
+        page.get_by_label("Admin token").fill("not-the-token")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_text("That is not the admin token.")).to_be_visible()
+        expect(page.get_by_label("Admin token")).to_have_attribute("aria-invalid", "true")
+        screenshot(page, tmp_path, "signin-error")
+        page.get_by_label("Admin token").fill(server.token)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url("**/ui")
+        cookie = next(c for c in context.cookies() if c["name"] == "hw_session")
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and not cookie["secure"]
+        expect(page.get_by_role("heading", name="Send your first webhook")).to_be_visible()
+        page.get_by_role("button", name="Copy commands").click()
+        copied = page.evaluate("navigator.clipboard.readText()")
+        screenshot(page, tmp_path, "home-first-time")
+        context.close()
+
+        # The copied commands work as they are, once the token is filled in.
+        script = "\n".join([f"export HOOKWIRE_API_TOKEN={server.token}", *copied.splitlines()[1:]])
+        subprocess.run(["bash", "-ec", script], check=True, capture_output=True, timeout=30)
+        svix = Svix(server.token, SvixOptions(server_url=server.url))
+        assert [m.event_type for m in svix.message.list("my-first-app").data] == ["user.signup"]
 
 
 def test_set_up_in_the_browser_and_watch_the_attempt_arrive_live(

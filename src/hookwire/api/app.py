@@ -16,6 +16,7 @@ from hookwire.api import (
     inbound,
     ingest_extras,
     ingest_sources,
+    listen,
     messages,
     portal_auth,
 )
@@ -35,9 +36,10 @@ def create_app(rt: Runtime) -> FastAPI:
         redoc_url=None,
     )
     app.state.rt = rt
+    app.state.listen_sessions = {}  # `hookwire listen` connections of this process, by listener id
     install_error_handlers(app)
     outbound = (health, applications, event_types, endpoints, messages, attempts, background_tasks)
-    for module in (*outbound, portal_auth, ingest_sources, ingest_extras, automations, inbound):
+    for module in (*outbound, portal_auth, ingest_sources, ingest_extras, automations, listen, inbound):
         app.include_router(module.router)
     app.include_router(ingest_extras.old_prefix_router)
     ui.install(app)

@@ -11,6 +11,7 @@ from hookwire.api.deps import require_admin
 from hookwire.api.json_body import StrictJsonRoute
 from hookwire.api.params import split_list
 from hookwire.api.responses import json_response, no_content
+from hookwire.events import MESSAGE_CREATED
 from hookwire.outbound import messages, precheck
 from hookwire.outbound.models import (
     ListResponse,
@@ -33,7 +34,9 @@ async def create_message(
     idempotency_key: str | None = Header(default=None, max_length=256),
 ) -> Response:
     """Store the message and queue one delivery per matching endpoint; 202 means it is on disk."""
-    message, _ = await messages.create_message(rt, app_id, data, idempotency_key=idempotency_key)
+    message, created = await messages.create_message(rt, app_id, data, idempotency_key=idempotency_key)
+    if created:
+        rt.events.publish(MESSAGE_CREATED, {"msgId": message.id})
     if not with_content:
         message = message.model_copy(update={"payload": {}})
     return json_response(message, 202)

@@ -169,6 +169,19 @@ def token(config: Path | None, **flags: Any) -> None:
     _run(go)
 
 
+def _add_client_commands() -> None:
+    """The commands that talk to a running server, each in its own module."""
+    from hookwire.cli.listen import listen
+    from hookwire.cli.login import login
+    from hookwire.cli.verify import verify
+
+    for command in (listen, login, verify):
+        main.add_command(command)
+
+
+_add_client_commands()
+
+
 def install_stop_handlers(stop: Callable[[], None]) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

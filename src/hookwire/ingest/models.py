@@ -69,6 +69,18 @@ class EndpointRoutingIn(Model):
     transformation: str | None = None
 
 
+class ListenerForwardOut(Model):
+    """What a `hookwire listen` session's local receiver answered for one event."""
+
+    listener_id: str
+    url: str
+    status: int | None = Field(description="the local HTTP status; None when the request failed")
+    duration_ms: int
+    body: str = Field(description="the first 1 KiB of the local answer")
+    error: str | None = None
+    created_at: datetime
+
+
 class InboundRequestOut(Model):
     id: str
     source_id: str
@@ -84,6 +96,10 @@ class InboundRequestOut(Model):
     event_type: str | None = None
     routed_at: datetime | None = None
     created_at: datetime
+    listener_forwards: list[ListenerForwardOut] = Field(
+        default_factory=list,
+        description="what `hookwire listen` sessions' local receivers answered (in the single-request view)",
+    )
 
 
 class IngestEndpointIn(EndpointIn):

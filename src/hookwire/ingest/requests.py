@@ -8,6 +8,7 @@ import orjson
 
 from hookwire.clock import to_datetime
 from hookwire.errors import NotFound
+from hookwire.ingest.listeners import forwards_of
 from hookwire.ingest.models import InboundRequestOut
 from hookwire.ingest.sources import require_source
 from hookwire.outbound.models import ListResponse
@@ -60,4 +61,4 @@ async def get_request(rt: Runtime, source_key: str, request_id: str) -> InboundR
     row = await rt.db.fetchrow("get_inbound_request", source_id=source["id"], id=request_id)
     if row is None:
         raise NotFound(f"request {request_id!r} not found")
-    return request_out(row)
+    return request_out(row).model_copy(update={"listener_forwards": await forwards_of(rt, row["id"])})

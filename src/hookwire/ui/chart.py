@@ -34,8 +34,11 @@ def traffic_chart(buckets: list[Bucket], bucket_ms: int, width: int = 960, heigh
             )
         if bucket.success_rate is not None:
             points.append(f"{x + step / 2:.1f},{height - bottom - plot_h * bucket.success_rate:.1f}")
-    if points:
+    if len(points) > 1:
         parts.append(f'<polyline class="rate" points="{" ".join(points)}"/>')
+    elif points:  # one slice with traffic: a dot, since a line needs two
+        cx, cy = points[0].split(",")
+        parts.append(f'<circle class="rate" cx="{cx}" cy="{cy}" r="3"/>')
     for i in range(0, len(buckets), max(len(buckets) // 4, 1)):
         label = datetime.fromtimestamp(buckets[i].start_ms / 1000, UTC).strftime("%H:%M UTC")
         parts.append(f'<text x="{left + i * step:.1f}" y="{height - 4}">{escape(label)}</text>')

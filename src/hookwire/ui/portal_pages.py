@@ -7,6 +7,7 @@ what the API allows for the token.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from pydantic import BaseModel
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
+from hookwire.errors import Unauthorized
 from hookwire.outbound import attempts, endpoints, messages, overview, portal_access
 from hookwire.outbound.portal_access import Capability, PortalGrant
 from hookwire.ui import activity
@@ -56,12 +58,12 @@ async def open_session(request: Request, data: SessionIn) -> Response:
 
 
 @router.post("/logout")
-async def logout(
-    request: Request, grant: PortalGrant = Depends(portal_grant), form: FormData = Depends(checked_form)
-) -> Response:
+async def logout(request: Request, form: FormData = Depends(checked_form)) -> Response:
+    """End this portal session: the token is revoked, not only forgotten by the browser."""
     token = request.cookies.get(PORTAL_COOKIE)
     if token:
-        await portal_access.logout(request.app.state.rt, token)
+        with contextlib.suppress(Unauthorized):  # already expired or revoked: nothing left to end
+            await portal_access.logout(request.app.state.rt, token)
     response = RedirectResponse("/portal/login", status_code=303)
     response.delete_cookie(PORTAL_COOKIE, path="/")
     return response
