@@ -44,6 +44,7 @@ from hookwire import __version__
 from hookwire.clock import now_ms
 from hookwire.delivery.endpoint_cache import EndpointCache, EndpointTarget
 from hookwire.delivery.limits import MAX_COOLDOWN, EndpointLimits
+from hookwire.delivery.local_errors import LOCAL_BACKOFF, LocalErrorLog
 from hookwire.delivery.retry import Verdict, is_success, judge_attempt
 from hookwire.delivery.sender import Sender, SendResult
 from hookwire.delivery.signing import sign
@@ -60,6 +61,7 @@ SUCCESS, PENDING, FAIL, SENDING, CANCELED = 0, 1, 2, 3, 4
 _LOST = -1  # lease value of a row another worker took over: matches no row
 _MAX_BACKOFF = 30.0
 _RECORD_BACKOFF = 2.0
+_LOCAL_BACKOFF_MS = int(LOCAL_BACKOFF * 1000)
 _MIN_WAIT = 0.005
 _NO_RETRY = Verdict(success=False, retry_in=None)
 _CLAIM_SCAN = 1000  # due rows a claim looks at past held-back endpoints (claim_due_deliveries)
@@ -118,6 +120,7 @@ class DeliveryWorker:
         self._waiting: dict[str, collections.deque[tuple[Row, Row, EndpointTarget]]] = {}  # at the cap
         self._to_defer: list[dict[str, Any]] = []  # waited at the cap, now held by throttle/breaker
         self._done: list[_Done] = []
+        self._local_errors = LocalErrorLog(log)
         self._wake = asyncio.Event()
         self._results_ready = asyncio.Event()
         self._stopping = False
@@ -238,6 +241,7 @@ class DeliveryWorker:
         limits, now_s = self._limits, now / 1000
         sendable: list[tuple[Row, Row, EndpointTarget]] = []
         waiting: list[tuple[Row, Row, EndpointTarget]] = []
+        waits: dict[str, int] = {}  # endpoint -> deliveries waiting for it, once counted
         try:
             ids = sorted({d["msg_id"] for d in claimed})
             # Both reads queue on the reader connection at once: one round trip of the loop.
@@ -263,8 +267,15 @@ class DeliveryWorker:
                     sendable.append((delivery, msg, target))
                     continue
                 if limits.at_cap(target.id):
-                    waiting.append((delivery, msg, target))
-                    continue
+                    # At most one cap's worth waits in memory per endpoint; the rest go back to
+                    # the queue, so an endpoint that does not answer holds few worker slots.
+                    held = waits.get(target.id)
+                    if held is None:
+                        held = len(self._waiting.get(target.id, ()))
+                    if held < limits.cap(target.id):
+                        waits[target.id] = held + 1
+                        waiting.append((delivery, msg, target))
+                        continue
                 row = self._deferral(delivery, self._leases[delivery["id"]], target.id, now)
                 if manual or not limits.circuit_open(target.id, now_s):
                     self._paced_until = max(self._paced_until, row["due"])
@@ -356,12 +367,16 @@ class DeliveryWorker:
         self._done.append(_Done(delivery, target, result, finished))
         # The slot frees when the response is in, not when it is recorded: a waiting delivery
         # to the same endpoint starts now rather than after the next database round trip.
-        self._limits.release(
-            target.id,
-            success=is_success(result.status_code),
-            now=finished / 1000,
-            manual=bool(delivery["manual"]),
-        )
+        if result.local:  # this machine's fault: the endpoint's breaker and cap learn nothing
+            self._limits.abandon(target.id)
+        else:
+            self._limits.release(
+                target.id,
+                success=is_success(result.status_code),
+                now=finished / 1000,
+                manual=bool(delivery["manual"]),
+                took=result.duration_ms / 1000,
+            )
         if target.id in self._waiting and not self._stopping:
             self._to_defer += self._start_waiting((target.id,), finished)
         self._results_ready.set()
@@ -400,11 +415,17 @@ class DeliveryWorker:
     async def _record(self) -> None:
         batch, self._done = self._done, []
         deferred, self._to_defer = self._to_defer, []
-        attempts, updates = [], []
+        attempts, updates, recorded, local = [], [], [], []
         failing, succeeding, gone = set(), set(), set()
         schedule = self._rt.settings.retry_delays
         for item in batch:
             d, result = item.delivery, item.result
+            if result.local:  # no attempt: handed back, due after a short local backoff
+                due = item.finished_at + _LOCAL_BACKOFF_MS
+                lease = self._leases.get(d["id"], _LOST)
+                local.append({"id": d["id"], "now": item.finished_at, "lease": lease, "due": due})
+                self._local_errors.note(result.error)
+                continue
             verdict = judge_attempt(
                 result.status_code,
                 result.headers.get("retry-after"),
@@ -415,6 +436,7 @@ class DeliveryWorker:
             if item.final:
                 verdict = _NO_RETRY
             attempts.append(_attempt_row(item, SUCCESS if verdict.success else FAIL))
+            recorded.append(item)
             update = {"id": d["id"], "lease": self._leases.get(d["id"], _LOST)}
             if verdict.success:
                 succeeding.add(d["endpoint_id"])
@@ -444,14 +466,14 @@ class DeliveryWorker:
                         [{"id": e, "now": now, "cutoff": cutoff} for e in still_failing],
                     ),
                     ("disable_endpoint", [{"id": e, "now": now} for e in sorted(gone)]),
-                    ("defer_delivery", deferred),
+                    ("defer_delivery", deferred + local),
                 ]
             )
         except BaseException:
             self._done[:0] = batch  # recorded on the next try
             self._to_defer[:0] = deferred
             raise
-        for item, attempt in zip(batch, attempts, strict=True):
+        for item, attempt in zip(recorded, attempts, strict=True):
             self._leases.pop(item.delivery["id"], None)
             self._rt.events.publish(
                 ATTEMPT_RECORDED,
@@ -464,7 +486,7 @@ class DeliveryWorker:
                     "responseStatusCode": attempt["response_status_code"],
                 },
             )
-        for row in deferred:
+        for row in (*deferred, *local):
             self._leases.pop(row["id"], None)
             self._next_retry_at = min(self._next_retry_at, row["due"])
         if gone:
