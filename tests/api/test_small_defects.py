@@ -36,14 +36,14 @@ def test_deleting_the_application_behind_a_source_is_409_naming_the_source(
         json={"name": "shop", "uid": "shop-main", "type": "generic-webhook", "config": {}},
     )
     assert made.status_code == 201, made.text
-    [backing] = [a for a in api.get("/app").json()["data"]]  # a source delivers through its own app
-    refused = api.delete(f"/app/{backing['id']}")
+    backing = made.json()["appId"]  # a source delivers through an application of its own
+    refused = api.delete(f"/app/{backing}")
     assert _check_error(refused, 409) is None, _check_error(refused, 409)
     assert "shop-main" in refused.json()["detail"]
-    assert api.get(f"/app/{backing['id']}").status_code == 200
-    # Deleting the source takes its application with it; nothing is left behind.
+    assert api.get(f"/app/{backing}").status_code == 200
+    # Deleting the source takes its application with it.
     assert httpx.delete(f"{server.url}/ingest/api/v1/source/shop-main", headers=admin).status_code == 204
-    assert api.get("/app").json()["data"] == []
+    assert api.get(f"/app/{backing}").status_code == 404
 
 
 def test_ingest_routes_refuse_non_json_numbers_and_lone_surrogates(server: HookwireProcess) -> None:
