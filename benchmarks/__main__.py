@@ -33,6 +33,7 @@ from benchmarks.sinks import NginxSink, RecordingSink, Sink
 # name -> (module, time limit in seconds for a full run; a quick run gets a third)
 SCENARIOS: dict[str, tuple[str, float]] = {
     "ceiling": ("benchmarks.ceiling", 120),
+    "e2e": ("benchmarks.end_to_end", 1500),
     "sqlite": ("benchmarks.sqlite_delivery", 300),
     "latency": ("benchmarks.latency", 300),
     "fanout": ("benchmarks.fanout", 300),

@@ -72,5 +72,20 @@ def enqueue(count: int, url: str) -> None:
             deliver.apply_async((url, f"msg_celery{i}", body, secret), producer=producer)
 
 
+def delay_all(count: int, url: str, started_file: str) -> None:
+    """The application's side of the end-to-end path: one `.delay()` per message, as a web
+    handler would call it; writes the wall-clock start to `started_file` first."""
+    body = payload_bytes().decode()
+    secret = base64.b64encode(new_secret_key()).decode()
+    deliver.delay(url, "msg_celery_warmup", body, secret)  # connect to the broker before timing
+    with open(started_file, "w") as out:
+        out.write(repr(time.time()))
+    for i in range(count):
+        deliver.delay(url, f"msg_celery_e2e{i}", body, secret)
+
+
 if __name__ == "__main__":
-    enqueue(int(sys.argv[1]), sys.argv[2])
+    if len(sys.argv) > 3:
+        delay_all(int(sys.argv[1]), sys.argv[2], sys.argv[3])
+    else:
+        enqueue(int(sys.argv[1]), sys.argv[2])

@@ -24,6 +24,16 @@ VENV = Path(__file__).resolve().parent / ".venv-celery"
 REQUIREMENTS = ("celery[redis]>=5.3,<6", "requests>=2.31")
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 REDIS_DB = int(os.environ.get("BENCH_CELERY_REDIS_DB", "13"))
+WORKER_ARGS = (
+    "-A",
+    "benchmarks.celery_app",
+    "worker",
+    "--pool=prefork",
+    "--loglevel=WARNING",
+    "--without-gossip",
+    "--without-mingle",
+    "--without-heartbeat",
+)
 
 
 def _redis(*command: str) -> bytes:
@@ -105,18 +115,7 @@ async def run(ctx: Context) -> None:
         ctx.log("celery", f"draining with a prefork worker, concurrency {cpus}")
         worker = ctx.supervisor.start(
             "celery-worker",
-            [
-                str(venv / "bin" / "celery"),
-                "-A",
-                "benchmarks.celery_app",
-                "worker",
-                "--pool=prefork",
-                f"--concurrency={cpus}",
-                "--loglevel=WARNING",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
+            [str(venv / "bin" / "celery"), *WORKER_ARGS, f"--concurrency={cpus}"],
             env,
         )
         meter = CpuMeter(

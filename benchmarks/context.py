@@ -20,6 +20,7 @@ class Plan:
     client_concurrency: (
         int  # in-flight requests of the ceiling client (hookwire's default worker concurrency)
     )
+    e2e_messages: int  # per end-to-end run (relay, hookwire on each database, Celery)
     ingest_messages: int
     ingest_concurrency: int
     latency_probe_messages: int
@@ -40,6 +41,7 @@ FULL = Plan(
     mode="full",
     ceiling_seconds=15,
     client_concurrency=200,
+    e2e_messages=20_000,
     ingest_messages=20_000,
     ingest_concurrency=50,
     latency_probe_messages=10_000,
@@ -60,6 +62,7 @@ QUICK = Plan(
     mode="quick",
     ceiling_seconds=5,
     client_concurrency=200,
+    e2e_messages=3_000,
     ingest_messages=5_000,
     ingest_concurrency=50,
     latency_probe_messages=2_000,

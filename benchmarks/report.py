@@ -111,7 +111,20 @@ def _isolation_target(results: Results) -> tuple[bool, str] | None:
     return ratio <= 1.10, f"{dead:.1f} vs {clean:.1f} ms ({ratio:.2f}x)"
 
 
+def _ingest_target(results: Results) -> tuple[bool, str] | None:
+    rate = results.value("sqlite.ingest_rate")
+    return None if rate is None else (rate >= 4000, f"{rate:,.0f} msg/s")
+
+
 TARGETS = (
+    _ratio_target("end to end, SQLite ≥ 0.6 of the relay", "e2e.sqlite", "e2e.relay", 0.6),
+    _ratio_target(
+        "end to end, PostgreSQL 2 API + 2 workers ≥ 0.5 of the relay", "e2e.postgres", "e2e.relay", 0.5
+    ),
+    _ratio_target(
+        "end to end, SQLite ≥ 5x Celery (.delay() to last arrival)", "e2e.sqlite", "e2e.celery", 5.0
+    ),
+    Target("API ingest, workers off, SQLite ≥ 4,000 msg/s", _ingest_target),
     _ratio_target("SQLite delivery rate ≥ 70% of ceiling", "sqlite.delivery_rate", "ceiling.rate", 0.70),
     _ratio_target(
         "hookwire (SQLite delivery) ≥ 10x Celery, same number of processes",

@@ -16,9 +16,9 @@ Every subscription is bounded: a reader that falls `maxsize` events behind is dr
 iteration ends with `SubscriptionOverflow`), never buffered without limit, so one slow
 browser cannot grow the server's memory.
 
-This module is the in-process channel. A cross-process transport (PostgreSQL LISTEN/NOTIFY,
-or the supervisor's socket on SQLite) feeds remote events into `deliver()` of the local
-channel, so readers never care where an event came from.
+This module is the in-process channel. A cross-process transport (`hookwire.event_links`:
+PostgreSQL LISTEN/NOTIFY, or the supervisor's socket on SQLite) feeds remote events into
+`deliver()` of the local channel, so readers never care where an event came from.
 """
 
 from __future__ import annotations

@@ -134,6 +134,14 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("workers", "HOOKWIRE_WORKERS", True, "run delivery workers inside `serve`", bool),
     Setting(
+        "processes",
+        "HOOKWIRE_PROCESSES",
+        0,
+        "processes `serve` runs under one supervisor (API and workers apart); 0 = one per CPU, "
+        "1 = everything in one process",
+        int,
+    ),
+    Setting(
         "worker_concurrency",
         "HOOKWIRE_WORKER_CONCURRENCY",
         200,
@@ -211,6 +219,20 @@ SETTINGS: tuple[Setting, ...] = (
         "open HTTP connections per process; past it new connections get a 503 and are closed",
         int,
     ),
+    # developer tooling: what serve and worker print
+    Setting(
+        "log_format",
+        "HOOKWIRE_LOG_FORMAT",
+        "auto",
+        "auto (compact and coloured on a terminal, JSON lines otherwise), text or json",
+    ),
+    Setting(
+        "log_summary_above",
+        "HOOKWIRE_LOG_SUMMARY_ABOVE",
+        50,
+        "above this many lines in a second, print a sum every 5 s instead of one line each",
+        int,
+    ),
     # --- dashboard and customer portal
     Setting(
         "portal_frame_ancestors",
@@ -259,6 +281,7 @@ class Settings:
     request_timeout: float = 15.0
     max_payload_bytes: int = 1024 * 1024
     workers: bool = True
+    processes: int = 0
     worker_concurrency: int = 200
     endpoint_concurrency: int = 50
     circuit_breaker_failures: int = 5
@@ -271,6 +294,8 @@ class Settings:
     header_timeout: float = 10.0
     keep_alive_timeout: float = 5.0
     max_connections: int = 4096
+    log_format: str = "auto"
+    log_summary_above: int = 50
     portal_frame_ancestors: str = "'self'"
     portal_display_name: str = "Webhooks"
     portal_logo_url: str | None = None
@@ -290,6 +315,10 @@ class Settings:
         object.__setattr__(self, "retry_delays", parse_retry_schedule(self.retry_schedule))
         if self.log_level.lower() not in LOG_LEVELS:
             raise SettingError("log_level", f"is not a log level; use one of {', '.join(LOG_LEVELS)}")
+        if self.log_format not in ("auto", "text", "json"):
+            raise SettingError("log_format", "is not a log format; use auto, text or json")
+        if self.log_summary_above < 1:
+            raise SettingError("log_summary_above", "must be at least 1")
         if self.worker_concurrency < 1:
             raise SettingError("worker_concurrency", "must be at least 1")
         if not 0 < self.port < 65536:
@@ -307,6 +336,8 @@ class Settings:
             raise ConfigError(f"HOOKWIRE_MAX_CONNECTIONS={self.max_connections} must be at least 1")
         if self.request_timeout <= 0:
             raise ConfigError("HOOKWIRE_REQUEST_TIMEOUT must be positive")
+        if self.processes < 0:
+            raise ConfigError(f"HOOKWIRE_PROCESSES={self.processes} must be 0 (one per CPU) or more")
         if self.endpoint_concurrency < 1:
             raise ConfigError(f"HOOKWIRE_ENDPOINT_CONCURRENCY={self.endpoint_concurrency} must be at least 1")
         if self.circuit_breaker_failures < 0:

@@ -172,3 +172,23 @@ def test_an_unknown_source_or_a_wrong_token_exits_with_the_documented_code(serve
     )
     with wrong:
         assert wrong.proc is not None and wrong.proc.wait(30) == 3
+
+
+def test_under_the_supervisor_listeners_get_inbound_requests_and_messages(
+    database_url: str, tmp_path: Path, receiver: Receiver
+) -> None:
+    """API and workers in separate processes: events cross the supervisor's link."""
+    with HookwireProcess(database_url, log=tmp_path / "hookwire.log", HOOKWIRE_PROCESSES="2") as server:
+        source = _source(server, "generic-webhook", "bin")
+        with _api(server) as api:
+            app = api.post("/api/v1/app", json={"name": "billing"}).json()
+        inbound = _listener(server, "--source", "bin", "--forward-to", receiver.url + "/in")
+        outbound = _listener(server, "--app", app["id"], "--forward-to", receiver.url + "/out")
+        with inbound, outbound:
+            inbound.wait_for_stderr("Ready!")
+            outbound.wait_for_stderr("Ready!")
+            httpx.post(source["ingestUrl"], json={"n": 1})
+            with _api(server) as api:
+                api.post(f"/api/v1/app/{app['id']}/msg", json={"eventType": "e", "payload": {"n": 2}})
+            got = receiver.wait_for(2)
+    assert sorted(r.path for r in got) == ["/in", "/out"]

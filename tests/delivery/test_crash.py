@@ -24,7 +24,12 @@ from tests.support.server import HookwireProcess
 
 MESSAGES = 600
 CONCURRENCY = 10
-ENV = {"HOOKWIRE_LEASE_SECONDS": "2", "HOOKWIRE_WORKER_CONCURRENCY": str(CONCURRENCY)}
+# the production layout: a supervisor over an API and a worker process (kill -9 takes all)
+ENV = {
+    "HOOKWIRE_LEASE_SECONDS": "2",
+    "HOOKWIRE_WORKER_CONCURRENCY": str(CONCURRENCY),
+    "HOOKWIRE_PROCESSES": "2",
+}
 SUCCESS, SENDING = 0, 3
 
 
@@ -69,7 +74,7 @@ async def _start_and_interrupt(
     msg_ids = await _queue_messages(rt, receiver.url + "/hook")
     server = HookwireProcess(database_url, log=log, **ENV)
     try:
-        server.start()
+        server.start(timeout=90)
         await asyncio.to_thread(receiver.wait_for, 50, 30.0)
         if kill:
             server.kill()

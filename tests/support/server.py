@@ -27,8 +27,15 @@ class HookwireProcess:
     """Starts hookwire with test settings; `url` and `token` are what an SDK client needs."""
 
     def __init__(
-        self, database_url: str, *, command: str = "serve", log: Path | None = None, **env: str
+        self,
+        database_url: str,
+        *,
+        command: str = "serve",
+        log: Path | None = None,
+        start_timeout: float = 30.0,
+        **env: str,
     ) -> None:
+        self.start_timeout = start_timeout
         self.database_url = database_url
         self.command = command
         self.port = free_port()
@@ -44,6 +51,8 @@ class HookwireProcess:
             "HOOKWIRE_RETRY_SCHEDULE": "200ms,400ms,800ms",
             "HOOKWIRE_POLL_INTERVAL": "0.2",
             "HOOKWIRE_LOG_LEVEL": "warning",
+            # one process: starts in half the CPU; tests of the supervisor ask for more
+            "HOOKWIRE_PROCESSES": "1",
             **env,
         }
         self._log_path = log
@@ -55,7 +64,11 @@ class HookwireProcess:
             [sys.executable, "-m", "hookwire", self.command], env=self.env, stdout=out, stderr=out
         )
         if self.command == "serve":
-            self._wait_healthy(timeout)
+            try:
+                self._wait_healthy(timeout)
+            except BaseException:
+                self.__exit__()  # a `with` block never entered would leave it running
+                raise
         return self
 
     def _wait_healthy(self, timeout: float) -> None:
@@ -85,7 +98,7 @@ class HookwireProcess:
         self.proc.wait(10)
 
     def __enter__(self) -> HookwireProcess:
-        return self.start()
+        return self.start(self.start_timeout)
 
     def __exit__(self, *exc: object) -> None:
         if self.proc is not None and self.proc.poll() is None:

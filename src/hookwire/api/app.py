@@ -19,10 +19,12 @@ from hookwire.api import (
     listen,
     messages,
     portal_auth,
+    tail,
 )
 from hookwire.api.errors import CatchUnexpected, install_error_handlers
 from hookwire.api.limits import BodySizeLimit
 from hookwire.api.nul_guard import RejectNulInUrl
+from hookwire.api.request_log import RequestLog
 from hookwire.runtime import Runtime
 
 
@@ -39,13 +41,14 @@ def create_app(rt: Runtime) -> FastAPI:
     app.state.listen_sessions = {}  # `hookwire listen` connections of this process, by listener id
     install_error_handlers(app)
     outbound = (health, applications, event_types, endpoints, messages, attempts, background_tasks)
-    for module in (*outbound, portal_auth, ingest_sources, ingest_extras, automations, listen, inbound):
+    for module in (*outbound, portal_auth, ingest_sources, ingest_extras, automations, listen, tail, inbound):
         app.include_router(module.router)
     app.include_router(ingest_extras.old_prefix_router)
     ui.install(app)
     # The last one added runs first: CatchUnexpected wraps everything, so even a bug in a guard
     # is answered with JSON.
     app.add_middleware(RejectNulInUrl)
+    app.add_middleware(RequestLog, activity=rt.activity)
     app.add_middleware(BodySizeLimit, max_bytes=rt.settings.max_payload_bytes)
     app.add_middleware(CatchUnexpected)
     return app

@@ -1,4 +1,9 @@
-"""`hookwire serve` and `hookwire worker`: the long-running processes."""
+"""`hookwire serve` and `hookwire worker`: the long-running processes.
+
+`serve` on a machine with more than one CPU (or with `--processes N`, N > 1) is a supervisor
+(`cli/supervisor.py`) whose children run `run_server` (the API, no workers) and `run_worker`
+(deliveries and automation runs); with one process, `run_server` does everything itself.
+"""
 
 from __future__ import annotations
 
@@ -6,51 +11,26 @@ import asyncio
 import contextlib
 import logging
 import os
+import socket
 from collections.abc import Callable, Iterator
 
 import click
 import uvicorn
 
+from hookwire.activity import start_activity_log, stop_activity_log
 from hookwire.api.app import create_app
-from hookwire.cli.command_name import hookwire_command, path_hint
+from hookwire.cli.banner import banner
 from hookwire.cli.http_server import raise_open_file_limit, server_config
 from hookwire.cli.ports import bind_listen_socket
-from hookwire.cli.runtime import Opened, open_runtime, open_sender
+from hookwire.cli.runtime import open_runtime, open_sender
 from hookwire.delivery.worker import DeliveryWorker
+from hookwire.event_links import open_event_link
 from hookwire.ingest.automations import Automation, AutomationRunner, make_automation_hook
 from hookwire.ingest.router import IngestRouter
 from hookwire.redact import redact_url
 from hookwire.settings import Settings
 
 log = logging.getLogger("hookwire.serve")
-
-
-def _banner(opened: Opened) -> str:
-    settings = opened.rt.settings
-    url = f"http://{settings.host}:{settings.port}"
-    command = hookwire_command()
-    lines = [
-        f"hookwire is running at {url}  (database: {redact_url(settings.database_url)})",
-        f"  API docs:    {url}/docs",
-    ]
-    if opened.new_token:
-        lines.append(f"  admin token: {opened.new_token}   (shown once; `{command} token` prints it again)")
-        token = opened.new_token
-    else:
-        lines.append(f"  admin token: run `{command} token` to print it (or set HOOKWIRE_API_TOKEN)")
-        token = f"$({command} token)"
-    if settings.allow_private_targets:
-        lines.append("  private targets are ALLOWED (local development): endpoints may point at localhost")
-    hint = path_hint()
-    if hint:
-        lines.append(f"  {hint}")
-    lines += [
-        "  try it:",
-        # double quotes: the shell must expand $(hookwire token) when this is pasted
-        f'    curl -s -X POST {url}/api/v1/app -H "Authorization: Bearer {token}" \\',
-        "         -H 'content-type: application/json' -d '{\"name\": \"My first app\"}'",
-    ]
-    return "\n".join(lines)
 
 
 class _Server(uvicorn.Server):
@@ -79,10 +59,24 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def run_server(settings: Settings, automations: tuple[Automation, ...] = ()) -> None:
-    listen_socket = bind_listen_socket(settings.host, settings.port)  # a taken port fails first
-    opened = await open_runtime(settings)
+async def run_server(
+    settings: Settings,
+    automations: tuple[Automation, ...] = (),
+    *,
+    listen_fd: int | None = None,
+    event_hub: str | None = None,
+) -> None:
+    """The API (and, with `settings.workers`, the delivery workers) in this process. Under a
+    supervisor, `listen_fd` is the supervisor's listening socket, shared by every API child, and
+    `event_hub` the socket of its event hub (SQLite)."""
+    child = listen_fd is not None
+    if child:
+        listen_socket = socket.socket(fileno=listen_fd)
+    else:
+        listen_socket = bind_listen_socket(settings.host, settings.port)  # a taken port fails first
+    opened = await open_runtime(settings, migrate=not child)
     rt = opened.rt
+    link = await open_event_link(rt, event_hub)
     session, sender = open_sender(rt.settings)
     worker = DeliveryWorker(rt, sender) if settings.workers else None
     # Every serve process routes, so every one queues automation runs; runs execute where workers run.
@@ -107,10 +101,13 @@ async def run_server(settings: Settings, automations: tuple[Automation, ...] = (
     for task in background:
         task.add_done_callback(lambda task: _worker_ended(task, server))
     router_task = asyncio.create_task(router.run())
-    click.echo(_banner(opened), err=True)
+    activity_log = start_activity_log(rt.activity, rt.events)  # this process's attempts and inbound
+    if not child:
+        click.echo(banner(opened), err=True)
     try:
         await server.serve(sockets=[listen_socket])
     finally:
+        await stop_activity_log(activity_log)
         try:
             router.stop()
             await router_task
@@ -118,6 +115,8 @@ async def run_server(settings: Settings, automations: tuple[Automation, ...] = (
             await asyncio.gather(*background, return_exceptions=True)
         finally:
             await session.close()
+            if link is not None:
+                await link.close()
             await rt.db.close()
 
 
@@ -132,13 +131,19 @@ def _worker_ended(task: asyncio.Task[None], server: uvicorn.Server) -> None:
 
 
 async def run_worker(
-    settings: Settings, automations: tuple[Automation, ...] = (), *, burst: bool = False
+    settings: Settings,
+    automations: tuple[Automation, ...] = (),
+    *,
+    burst: bool = False,
+    event_hub: str | None = None,
+    migrate: bool = True,
 ) -> None:
     from hookwire.cli.main import install_stop_handlers
 
     raise_open_file_limit()  # outbound connections need descriptors too
-    opened = await open_runtime(settings)
+    opened = await open_runtime(settings, migrate=migrate)
     rt = opened.rt
+    link = await open_event_link(rt, event_hub)
     session, sender = open_sender(rt.settings)
     worker = DeliveryWorker(rt, sender)
     runner = AutomationRunner(rt, automations, environ=os.environ) if automations else None
@@ -149,7 +154,9 @@ async def run_worker(
             runner.stop()
 
     install_stop_handlers(stop)
-    click.echo(f"hookwire worker started (database: {redact_url(settings.database_url)})", err=True)
+    if migrate:  # a supervisor's child says nothing: the supervisor printed the banner
+        click.echo(f"hookwire worker started (database: {redact_url(settings.database_url)})", err=True)
+    activity_log = start_activity_log(rt.activity, rt.events)
     try:
         # --burst: run what is due now (retries scheduled for later stay queued), then exit.
         tasks = [asyncio.create_task(worker.run(burst=burst, burst_horizon=0.0))]
@@ -159,5 +166,8 @@ async def run_worker(
         stop()  # one failed (or a burst finished): the others stop too
         await asyncio.gather(*tasks)
     finally:
+        await stop_activity_log(activity_log)
         await session.close()
+        if link is not None:
+            await link.close()
         await rt.db.close()

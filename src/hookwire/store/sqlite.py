@@ -203,6 +203,7 @@ class SqliteDatabase:
         self._write_lock = asyncio.Lock()
         self._listeners: list[WakeupCallback] = []
         self._channels: dict[str, list[Callable[[str], None]]] = {}
+        self._relay: WakeupCallback | None = None
         self._pending: list[tuple[Sequence[Step], bool, bool, asyncio.Future[Any]]] = []
         self._group_writer: asyncio.Task[None] | None = None
 
@@ -290,6 +291,13 @@ class SqliteDatabase:
             self._wake()
 
     def _wake(self) -> None:
+        self.wake_listeners()
+        if self._relay is not None:
+            self._relay()
+
+    def wake_listeners(self) -> None:
+        """Wake this process's listeners, as a local commit that queued deliveries does. A
+        cross-process event link calls it when another process on the same file committed."""
         for callback in self._listeners:
             callback()
 
@@ -305,6 +313,11 @@ class SqliteDatabase:
             self._wake()
         for callback in self._channels.get(channel, ()):
             callback(payload)
+
+    def relay_wakeups(self, callback: WakeupCallback) -> None:
+        """Also call `callback` after each local commit that queued deliveries, so an event
+        link can tell the other processes (which then call `wake_listeners`, not this)."""
+        self._relay = callback
 
     async def listen_deliveries(self, callback: WakeupCallback) -> None:
         self._listeners.append(callback)
