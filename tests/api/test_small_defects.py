@@ -112,6 +112,7 @@ def test_the_worker_banner_never_prints_the_database_password(
 
 def test_sqlite_database_and_key_files_are_private(tmp_path: Path) -> None:
     db = tmp_path / "data" / "hookwire.db"
+    db.parent.mkdir()
     with HookwireProcess(f"sqlite:///{db}", HOOKWIRE_SECRET_KEY="") as proc:
         assert httpx.get(f"{proc.url}/api/v1/app", headers={"authorization": "Bearer test-token"}).is_success
         files = [db, Path(f"{db}.key"), Path(f"{db}-wal")]
