@@ -172,8 +172,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "lease_seconds",
         "HOOKWIRE_LEASE_SECONDS",
-        60.0,
-        "how long a claimed delivery stays with its worker before another may take it",
+        10.0,
+        "how long a claimed delivery stays with a worker that stopped heart-beating (a live worker "
+        "extends it every third of it), so a crashed worker's deliveries go out again within it",
         float,
     ),
     Setting(
@@ -286,7 +287,7 @@ class Settings:
     endpoint_concurrency: int = 50
     circuit_breaker_failures: int = 5
     circuit_breaker_cooldown: float = 5.0
-    lease_seconds: float = 60.0
+    lease_seconds: float = 10.0
     poll_interval: float = 1.0
     disable_after: str = "5d"
     log_level: str = "info"
