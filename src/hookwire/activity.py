@@ -133,12 +133,20 @@ class Activity:
                 },
             )
 
+    def note_dropped(self) -> None:
+        """An event the logger could not take: counted, and the next sum says so."""
+        self.dropped += 1
+        self._summarising = True
+
     def flush(self) -> str | None:
         """Print the sum of a busy period (called every 5 s); back to lines once it is quiet."""
         window, self._window = self._window, _Window()
         if not self._summarising:
             return None
         text = window.text(time.monotonic() - window.started)
+        if self.dropped:
+            text += f" ({self.dropped:,} more not counted: the log fell behind)"
+            self.dropped = 0
         log.info("%s", text, extra={"kind": "summary"})
         still_busy = int(time.monotonic()) - self._second <= 1 and self._in_second > self.summary_above
         self._summarising = still_busy
@@ -169,7 +177,7 @@ def start_activity_log(activity: Activity, events: EventChannel) -> asyncio.Task
     def hand_over(event: Event) -> None:
         if event.topic in topics and not task.done():
             if queue.full():
-                activity.dropped += 1
+                activity.note_dropped()
             else:
                 queue.put_nowait(event)
 

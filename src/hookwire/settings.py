@@ -264,6 +264,20 @@ SETTINGS: tuple[Setting, ...] = (
         "most live-update (SSE) streams the dashboard and portal serve at once; more get 503",
         int,
     ),
+    Setting(
+        "transformation_time_limit",
+        "HOOKWIRE_TRANSFORMATION_TIME_LIMIT",
+        0.5,
+        "CPU seconds one run of an endpoint's JavaScript transformation may take before it is stopped",
+        float,
+    ),
+    Setting(
+        "transformation_memory_limit",
+        "HOOKWIRE_TRANSFORMATION_MEMORY_LIMIT",
+        32 * 1024 * 1024,
+        "bytes of memory one run of an endpoint's JavaScript transformation may use",
+        int,
+    ),
 )
 
 
@@ -303,6 +317,8 @@ class Settings:
     portal_primary_color: str = "#1d4ed8"
     portal_theme: str = "auto"
     ui_max_streams: int = 100
+    transformation_time_limit: float = 0.5
+    transformation_memory_limit: int = 32 * 1024 * 1024
     retry_delays: tuple[float, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:

@@ -38,6 +38,17 @@ def _source(server: HookwireProcess, type_: str, uid: str, config: dict[str, obj
         return answer.json()  # type: ignore[no-any-return]
 
 
+def _wait_for_forward(server: HookwireProcess, source_id: str, request_id: str) -> dict:  # type: ignore[type-arg]
+    """The request's detail once a listener's local answer is stored with it."""
+    deadline = time.monotonic() + 10
+    with _api(server) as api:
+        while True:
+            detail = api.get(f"/ingest/api/v1/source/{source_id}/request/{request_id}").json()
+            if detail["listenerForwards"] or time.monotonic() > deadline:
+                return detail  # type: ignore[no-any-return]
+            time.sleep(0.05)
+
+
 def _listener(server: HookwireProcess, *args: str) -> ListenerProcess:
     return ListenerProcess(*args, url=server.url, token=server.token)
 
@@ -69,14 +80,7 @@ def test_stripe_signed_request_reaches_localhost_within_a_second_and_its_local_s
         assert (got.method, got.path) == ("POST", "/stripe/extra?mode=test")
 
         request_id = answer.json()["id"]
-        deadline = time.monotonic() + 10
-        with _api(server) as api:
-            while time.monotonic() < deadline:
-                detail = api.get(f"/ingest/api/v1/source/{source['id']}/request/{request_id}").json()
-                if detail["listenerForwards"]:
-                    break
-                time.sleep(0.05)
-        [forward] = detail["listenerForwards"]
+        [forward] = _wait_for_forward(server, source["id"], request_id)["listenerForwards"]
         assert forward["status"] == 202 and forward["body"] == "ok"
         assert forward["url"] == receiver.url + "/stripe/extra?mode=test"
         line = next(line for line in listener.stdout if request_id in line)
@@ -192,3 +196,24 @@ def test_under_the_supervisor_listeners_get_inbound_requests_and_messages(
                 api.post(f"/api/v1/app/{app['id']}/msg", json={"eventType": "e", "payload": {"n": 2}})
             got = receiver.wait_for(2)
     assert sorted(r.path for r in got) == ["/in", "/out"]
+
+
+def test_replay_reforwards_recent_history_first_and_json_output_marks_it(
+    server: HookwireProcess, receiver: Receiver
+) -> None:
+    source = _source(server, "generic-webhook", "bin")
+    args = ("--source", "bin", "--forward-to", receiver.url + "/hook", "--output", "json")
+    with _listener(server, *args) as listener:
+        listener.wait_for_stderr("Ready!")
+        ids = [httpx.post(source["ingestUrl"], json={"n": n}).json()["id"] for n in range(3)]
+        receiver.wait_for(3)
+        _wait_for_forward(server, source["id"], ids[-1])  # the cursor is past all three
+    with _listener(server, *args, "--replay", "2") as again:
+        got = receiver.wait_for(5)
+        deadline = time.monotonic() + 10
+        while len(again.stdout) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert [orjson.loads(r.body)["n"] for r in got] == [0, 1, 2, 1, 2]
+    lines = [orjson.loads(line) for line in again.stdout]
+    assert [line["replay"] for line in lines] == [True, True]
+    assert all(line["status"] == 200 and line["method"] == "POST" for line in lines)

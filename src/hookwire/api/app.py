@@ -11,6 +11,7 @@ from hookwire.api import (
     automations,
     background_tasks,
     endpoints,
+    environment,
     event_types,
     health,
     inbound,
@@ -20,6 +21,7 @@ from hookwire.api import (
     messages,
     portal_auth,
     tail,
+    transformations,
 )
 from hookwire.api.errors import CatchUnexpected, install_error_handlers
 from hookwire.api.limits import BodySizeLimit
@@ -40,9 +42,12 @@ def create_app(rt: Runtime) -> FastAPI:
     app.state.rt = rt
     app.state.listen_sessions = {}  # `hookwire listen` connections of this process, by listener id
     install_error_handlers(app)
-    outbound = (health, applications, event_types, endpoints, messages, attempts, background_tasks)
-    for module in (*outbound, portal_auth, ingest_sources, ingest_extras, automations, listen, tail, inbound):
+    outbound = (health, applications, event_types, endpoints, messages, attempts)
+    svix_rest = (background_tasks, transformations, environment)
+    tools = (portal_auth, ingest_sources, ingest_extras, automations, listen, tail, inbound)
+    for module in (*outbound, *svix_rest, *tools):
         app.include_router(module.router)
+    app.include_router(transformations.ingest_router)
     app.include_router(ingest_extras.old_prefix_router)
     ui.install(app)
     # The last one added runs first: CatchUnexpected wraps everything, so even a bug in a guard

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import orjson
 
 from hookwire.delivery.signing import secret_key_bytes
+from hookwire.delivery.transformations import Transformation
 from hookwire.errors import StoreError
 from hookwire.secretbox import SecretBox
 from hookwire.store import Executor
@@ -33,6 +34,15 @@ class EndpointTarget:
     refresh_at: int  # ms; when a rotated-out key expires and must stop signing
     throttle_rate: int | None = None  # messages per second; None: unthrottled
     broken: str | None = None  # why this endpoint's settings cannot be used; None: usable
+    transformation: Transformation | None = None  # only when enabled
+
+
+def _transformation(box: SecretBox, row: dict[str, object]) -> Transformation | None:
+    sealed = row.get("transformation_code")
+    if not row.get("transformation_enabled") or not isinstance(sealed, str):
+        return None
+    stored = orjson.loads(box.open(sealed))
+    return Transformation(code=stored["code"], variables=stored.get("variables") or {})
 
 
 class EndpointCache:
@@ -70,6 +80,11 @@ class EndpointCache:
                 except (StoreError, ValueError) as exc:
                     headers = {}
                     broken.setdefault(row["id"], f"the endpoint's headers cannot be used: {exc}")
+                try:
+                    transformation = _transformation(self._box, row)
+                except (StoreError, ValueError, KeyError, TypeError) as exc:
+                    transformation = None
+                    broken.setdefault(row["id"], f"the endpoint's transformation cannot be used: {exc}")
                 self._targets[row["id"]] = EndpointTarget(
                     id=row["id"],
                     url=row["url"],
@@ -81,6 +96,7 @@ class EndpointCache:
                     refresh_at=now if row["id"] in broken else (min(expiries) if expiries else 2**62),
                     throttle_rate=row["throttle_rate"],
                     broken=broken.get(row["id"]),
+                    transformation=transformation,
                 )
             found[row["id"]] = self._targets[row["id"]]
         return found

@@ -31,6 +31,7 @@ class SendResult:
     headers: dict[str, str] = field(default_factory=dict)
     error: str | None = None
     local: bool = False  # failed on this machine before reaching the network: not an attempt
+    canceled: bool = False  # nothing was sent: the endpoint's transformation cancelled it
 
 
 async def _read_limited(response: aiohttp.ClientResponse) -> bytes:
@@ -79,14 +80,15 @@ class Sender:
         self._timeout = timeout
         self._client_timeout = aiohttp.ClientTimeout(total=timeout)
 
-    async def send(self, url: str, body: bytes, headers: dict[str, str]) -> SendResult:
+    async def send(self, url: str, body: bytes, headers: dict[str, str], method: str = "POST") -> SendResult:
         started = time.monotonic()
 
         def elapsed() -> int:
             return int((time.monotonic() - started) * 1000)
 
         try:
-            response = await self._session.post(
+            response = await self._session.request(
+                method,
                 url,
                 data=body,
                 headers=headers,
