@@ -103,3 +103,17 @@ def test_sessions_csrf_and_offline_docs(server: HookwireProcess) -> None:
         )
         for source in sources:
             assert httpx.get(server.url + source, timeout=10).status_code == 200, source
+
+
+@pytest.mark.server_env(HOOKWIRE_ALLOW_PRIVATE_TARGETS="false")
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # no SQL of its own
+def test_replaying_a_captured_request_obeys_the_ssrf_guard(svix: Svix, server: HookwireProcess) -> None:
+    headers = {"authorization": f"Bearer {server.token}"}
+    with httpx.Client(base_url=server.url, headers=headers, timeout=10) as api:
+        source = api.post("/ingest/api/v1/source", json={"name": "bin", "type": "generic-webhook"}).json()
+        assert httpx.post(source["ingestUrl"], json={"a": 1}, timeout=10).status_code < 300
+        captured = api.get(f"/ingest/api/v1/source/{source['id']}/request").json()["data"][0]
+        replay = f"/ingest/api/v1/source/{source['id']}/request/{captured['id']}/replay"
+        refused = api.post(replay, json={"url": f"{server.url}/in/elsewhere"})
+        assert refused.status_code == 422 and "refusing to connect to 127.0.0.1" in refused.text
+        assert api.post(replay, json={"url": "ftp://example.com/"}).status_code == 422

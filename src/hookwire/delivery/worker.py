@@ -52,6 +52,7 @@ from hookwire.delivery.signing import sign
 from hookwire.errors import DatabaseUnavailable
 from hookwire.events import ATTEMPT_RECORDED
 from hookwire.ids import new_id
+from hookwire.operations.attempt_facts import attempt_facts
 from hookwire.runtime import Runtime
 from hookwire.store import Row
 
@@ -133,6 +134,10 @@ class DeliveryWorker:
 
     def wake(self) -> None:
         self._wake.set()
+
+    @property
+    def limits(self) -> EndpointLimits:
+        return self._limits
 
     def stop(self) -> None:
         """Stop claiming; in-flight attempts finish and are recorded, the rest released; run() returns."""
@@ -450,6 +455,7 @@ class DeliveryWorker:
                 d["attempts"] + 1,
                 schedule,
                 now=item.finished_at / 1000,
+                delivery_header=result.headers.get("webhook-delivery"),
             )
             if item.final:
                 verdict = _NO_RETRY
@@ -491,7 +497,7 @@ class DeliveryWorker:
             self._done[:0] = batch  # recorded on the next try
             self._to_defer[:0] = deferred
             raise
-        for item, attempt in zip(recorded, attempts, strict=True):
+        for item, attempt, update in zip(recorded, attempts, updates, strict=True):
             self._leases.pop(item.delivery["id"], None)
             self._rt.events.publish(
                 ATTEMPT_RECORDED,
@@ -502,6 +508,7 @@ class DeliveryWorker:
                     "appId": attempt["app_id"],
                     "status": attempt["status"],
                     "responseStatusCode": attempt["response_status_code"],
+                    **attempt_facts(self._rt, item.delivery["attempts"] + 1, update["status"], attempt),
                 },
             )
         for row in (*deferred, *local):
