@@ -2,6 +2,7 @@
 
     HookwireError
      ├── ConfigError             a setting is missing or invalid (raised at start, before serving)
+     ├── TransformationFailed    an endpoint's JavaScript transformation threw, ran too long, or returned junk
      ├── StoreError              the database failed in a way the caller cannot fix
      │    └── ConstraintViolation  a write broke a constraint (a row it refers to is gone)
      └── ApiError                a request cannot be served; carries the HTTP status and Svix error code
@@ -28,6 +29,11 @@ class HookwireError(Exception):
 
 class ConfigError(HookwireError):
     """A setting is missing or invalid; the message names the setting and the fix."""
+
+
+class TransformationFailed(HookwireError):
+    """An endpoint's transformation could not produce a request; the message says why (recorded on
+    the attempt by the worker, answered as 422 by `transformation/simulate`)."""
 
 
 class StoreError(HookwireError):
@@ -85,7 +91,7 @@ class ValidationFailed(ApiError):
 
     @classmethod
     def field(cls, loc: list[str | int], msg: str, type_: str = "value_error") -> ValidationFailed:
-        return cls([{"loc": ["body", *loc], "msg": msg, "type": type_}])
+        return cls([{"loc": ["body", *(str(part) for part in loc)], "msg": msg, "type": type_}])
 
 
 class TooManyRequests(ApiError):

@@ -2,7 +2,9 @@
 
 An ID is the prefix plus 27 base62 characters encoding 48 bits of milliseconds and
 112 random bits, so IDs sort by creation time in both databases (plain string
-order) and never collide across processes or machines.
+order) and never collide across processes or machines. Source IDs are shorter, as
+Svix's are (`src_` + 22 characters, 82 random bits): Svix's document caps them at 26
+characters in all.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import time
 
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _LENGTH = 27
+_SHORT = {"src": (22, 82)}  # prefix -> (characters, random bits), where Svix's IDs are shorter
 
 PREFIXES = ("app", "ep", "msg", "atmpt", "dlv", "src", "ingep", "req", "task", "evt")
 
@@ -27,16 +30,19 @@ def _base62(number: int, length: int) -> str:
 def new_id(prefix: str, now_ms: int | None = None) -> str:
     """A new ID like `msg_2KWPBgLlAfxdpx2AI54pPJ85f4W`; sortable by `now_ms`."""
     ms = int(time.time() * 1000) if now_ms is None else now_ms
-    value = (ms << 112) | int.from_bytes(os.urandom(14), "big")
-    return f"{prefix}_{_base62(value, _LENGTH)}"
+    length, random_bits = _SHORT.get(prefix, (_LENGTH, 112))
+    value = (ms << random_bits) | (int.from_bytes(os.urandom(14), "big") >> (112 - random_bits))
+    return f"{prefix}_{_base62(value, length)}"
 
 
 def has_prefix(value: str, prefix: str) -> bool:
     """True when `value` looks like an ID of this type (used to tell IDs from uids)."""
-    return value.startswith(prefix + "_") and len(value) == len(prefix) + 1 + _LENGTH
+    lengths = {_LENGTH, _SHORT.get(prefix, (_LENGTH, 0))[0]}
+    return value.startswith(prefix + "_") and len(value) - len(prefix) - 1 in lengths
 
 
 def lowest_id(prefix: str, at_ms: int) -> str:
     """The smallest ID of this type made at `at_ms`: `id >= lowest_id(...)` selects rows created since
     then by the primary key alone (no created_at index needed)."""
-    return f"{prefix}_{_base62(at_ms << 112, _LENGTH)}"
+    length, random_bits = _SHORT.get(prefix, (_LENGTH, 112))
+    return f"{prefix}_{_base62(at_ms << random_bits, length)}"

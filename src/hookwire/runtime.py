@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from hookwire.activity import Activity
 from hookwire.events import EventChannel
 from hookwire.secretbox import SecretBox
 from hookwire.settings import Settings
@@ -16,3 +17,4 @@ class Runtime:
     db: Database
     box: SecretBox
     events: EventChannel = field(default_factory=EventChannel)
+    activity: Activity = field(default_factory=Activity)  # the info lines serve/worker print

@@ -189,6 +189,20 @@ SETTINGS: tuple[Setting, ...] = (
         "disable an endpoint that has failed without a success for this long",
     ),
     Setting("log_level", "HOOKWIRE_LOG_LEVEL", "info", "debug, info, warning or error"),
+    # developer tooling: what serve and worker print
+    Setting(
+        "log_format",
+        "HOOKWIRE_LOG_FORMAT",
+        "auto",
+        "auto (compact and coloured on a terminal, JSON lines otherwise), text or json",
+    ),
+    Setting(
+        "log_summary_above",
+        "HOOKWIRE_LOG_SUMMARY_ABOVE",
+        50,
+        "above this many lines in a second, print a sum every 5 s instead of one line each",
+        int,
+    ),
     # --- dashboard and customer portal
     Setting(
         "portal_frame_ancestors",
@@ -219,6 +233,20 @@ SETTINGS: tuple[Setting, ...] = (
         "most live-update (SSE) streams the dashboard and portal serve at once; more get 503",
         int,
     ),
+    Setting(
+        "transformation_time_limit",
+        "HOOKWIRE_TRANSFORMATION_TIME_LIMIT",
+        0.5,
+        "CPU seconds one run of an endpoint's JavaScript transformation may take before it is stopped",
+        float,
+    ),
+    Setting(
+        "transformation_memory_limit",
+        "HOOKWIRE_TRANSFORMATION_MEMORY_LIMIT",
+        32 * 1024 * 1024,
+        "bytes of memory one run of an endpoint's JavaScript transformation may use",
+        int,
+    ),
 )
 
 
@@ -246,12 +274,16 @@ class Settings:
     poll_interval: float = 1.0
     disable_after: str = "5d"
     log_level: str = "info"
+    log_format: str = "auto"
+    log_summary_above: int = 50
     portal_frame_ancestors: str = "'self'"
     portal_display_name: str = "Webhooks"
     portal_logo_url: str | None = None
     portal_primary_color: str = "#1d4ed8"
     portal_theme: str = "auto"
     ui_max_streams: int = 100
+    transformation_time_limit: float = 0.5
+    transformation_memory_limit: int = 32 * 1024 * 1024
     retry_delays: tuple[float, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
@@ -265,6 +297,10 @@ class Settings:
         object.__setattr__(self, "retry_delays", parse_retry_schedule(self.retry_schedule))
         if self.log_level.lower() not in LOG_LEVELS:
             raise SettingError("log_level", f"is not a log level; use one of {', '.join(LOG_LEVELS)}")
+        if self.log_format not in ("auto", "text", "json"):
+            raise SettingError("log_format", "is not a log format; use auto, text or json")
+        if self.log_summary_above < 1:
+            raise SettingError("log_summary_above", "must be at least 1")
         if self.worker_concurrency < 1:
             raise SettingError("worker_concurrency", "must be at least 1")
         if not 0 < self.port < 65536:

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from svix.api import (
-    AppUsageStatsIn,
     ApplicationIn,
+    AppUsageStatsIn,
     BackgroundTaskListOptions,
     BulkReplayIn,
     EndpointIn,
@@ -87,7 +87,9 @@ def test_statistics_count_messages_per_app_and_event_types_in_use(svix: Svix, re
 
     types = svix.statistics.aggregate_event_types()
     assert types.task == BackgroundTaskType.EVENT_TYPE_AGGREGATE
-    assert svix.background_task.get(types.id).data["eventTypes"] == [{"name": "invoice.paid", "declared": False}]
+    assert svix.background_task.get(types.id).data["eventTypes"] == [
+        {"name": "invoice.paid", "declared": False}
+    ]
 
     with pytest.raises(HTTPValidationError):
         svix.statistics.aggregate_app_stats(AppUsageStatsIn(since=_since(), until=until, app_ids=["nope"]))

@@ -38,6 +38,17 @@ def _source(server: HookwireProcess, type_: str, uid: str, config: dict[str, obj
         return answer.json()  # type: ignore[no-any-return]
 
 
+def _wait_for_forward(server: HookwireProcess, source_id: str, request_id: str) -> dict:  # type: ignore[type-arg]
+    """The request's detail once a listener's local answer is stored with it."""
+    deadline = time.monotonic() + 10
+    with _api(server) as api:
+        while True:
+            detail = api.get(f"/ingest/api/v1/source/{source_id}/request/{request_id}").json()
+            if detail["listenerForwards"] or time.monotonic() > deadline:
+                return detail  # type: ignore[no-any-return]
+            time.sleep(0.05)
+
+
 def _listener(server: HookwireProcess, *args: str) -> ListenerProcess:
     return ListenerProcess(*args, url=server.url, token=server.token)
 
@@ -69,14 +80,7 @@ def test_stripe_signed_request_reaches_localhost_within_a_second_and_its_local_s
         assert (got.method, got.path) == ("POST", "/stripe/extra?mode=test")
 
         request_id = answer.json()["id"]
-        deadline = time.monotonic() + 10
-        with _api(server) as api:
-            while time.monotonic() < deadline:
-                detail = api.get(f"/ingest/api/v1/source/{source['id']}/request/{request_id}").json()
-                if detail["listenerForwards"]:
-                    break
-                time.sleep(0.05)
-        [forward] = detail["listenerForwards"]
+        [forward] = _wait_for_forward(server, source["id"], request_id)["listenerForwards"]
         assert forward["status"] == 202 and forward["body"] == "ok"
         assert forward["url"] == receiver.url + "/stripe/extra?mode=test"
         line = next(line for line in listener.stdout if request_id in line)
@@ -172,3 +176,44 @@ def test_an_unknown_source_or_a_wrong_token_exits_with_the_documented_code(serve
     )
     with wrong:
         assert wrong.proc is not None and wrong.proc.wait(30) == 3
+
+
+def test_under_the_supervisor_listeners_get_inbound_requests_and_messages(
+    database_url: str, tmp_path: Path, receiver: Receiver
+) -> None:
+    """API and workers in separate processes: events cross the supervisor's link."""
+    with HookwireProcess(database_url, log=tmp_path / "hookwire.log", HOOKWIRE_PROCESSES="2") as server:
+        source = _source(server, "generic-webhook", "bin")
+        with _api(server) as api:
+            app = api.post("/api/v1/app", json={"name": "billing"}).json()
+        inbound = _listener(server, "--source", "bin", "--forward-to", receiver.url + "/in")
+        outbound = _listener(server, "--app", app["id"], "--forward-to", receiver.url + "/out")
+        with inbound, outbound:
+            inbound.wait_for_stderr("Ready!")
+            outbound.wait_for_stderr("Ready!")
+            httpx.post(source["ingestUrl"], json={"n": 1})
+            with _api(server) as api:
+                api.post(f"/api/v1/app/{app['id']}/msg", json={"eventType": "e", "payload": {"n": 2}})
+            got = receiver.wait_for(2)
+    assert sorted(r.path for r in got) == ["/in", "/out"]
+
+
+def test_replay_reforwards_recent_history_first_and_json_output_marks_it(
+    server: HookwireProcess, receiver: Receiver
+) -> None:
+    source = _source(server, "generic-webhook", "bin")
+    args = ("--source", "bin", "--forward-to", receiver.url + "/hook", "--output", "json")
+    with _listener(server, *args) as listener:
+        listener.wait_for_stderr("Ready!")
+        ids = [httpx.post(source["ingestUrl"], json={"n": n}).json()["id"] for n in range(3)]
+        receiver.wait_for(3)
+        _wait_for_forward(server, source["id"], ids[-1])  # the cursor is past all three
+    with _listener(server, *args, "--replay", "2") as again:
+        got = receiver.wait_for(5)
+        deadline = time.monotonic() + 10
+        while len(again.stdout) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert [orjson.loads(r.body)["n"] for r in got] == [0, 1, 2, 1, 2]
+    lines = [orjson.loads(line) for line in again.stdout]
+    assert [line["replay"] for line in lines] == [True, True]
+    assert all(line["status"] == 200 and line["method"] == "POST" for line in lines)

@@ -125,8 +125,8 @@ def test_failing_receiver_turns_the_badge_red_and_a_resend_succeeds(
         screenshot(page, tmp_path, "endpoint-recovered")
 
 
-def test_request_bin_shows_requests_live_and_copies_them_as_curl(
-    page: Any, ui_server: HookwireProcess, tmp_path: Path
+def test_request_bin_shows_requests_live_copies_them_as_curl_and_replays_them(
+    page: Any, ui_server: HookwireProcess, ui_receiver: Receiver, tmp_path: Path
 ) -> None:
     page.goto("/ui/sources")
     page.get_by_label("Name").fill(_unique("bin"))
@@ -153,6 +153,13 @@ def test_request_bin_shows_requests_live_and_copies_them_as_curl(
     curl = page.evaluate("navigator.clipboard.readText()")
     assert curl.startswith("curl -X POST '" + ingest_url + "/orders?debug=1'")
     assert "-H 'x-demo: yes'" in curl and """--data-raw '{"order":42}'""" in curl
+
+    request.get_by_label("Replay to URL").fill(f"{ui_receiver.url}/replayed")
+    request.get_by_role("button", name="Replay").click()
+    expect(request.get_by_role("status")).to_contain_text("200")
+    replayed = ui_receiver.requests[-1]
+    assert (replayed.path, replayed.body, replayed.headers["x-demo"]) == ("/replayed", b'{"order":42}', "yes")
+    _assert_no_reload(page)
     screenshot(page, tmp_path, "request-bin")
 
 

@@ -11,6 +11,7 @@ from hookwire.api import (
     automations,
     background_tasks,
     endpoints,
+    environment,
     event_types,
     health,
     inbound,
@@ -19,11 +20,14 @@ from hookwire.api import (
     listen,
     messages,
     portal_auth,
+    tail,
+    transformations,
 )
 from hookwire.api.errors import CatchUnexpected, install_error_handlers
 from hookwire.api.limits import BodySizeLimit
 from hookwire.api.message_fast_path import MessageCreateFastPath
 from hookwire.api.nul_guard import RejectNulInUrl
+from hookwire.api.request_log import RequestLog
 from hookwire.runtime import Runtime
 
 
@@ -39,9 +43,12 @@ def create_app(rt: Runtime) -> FastAPI:
     app.state.rt = rt
     app.state.listen_sessions = {}  # `hookwire listen` connections of this process, by listener id
     install_error_handlers(app)
-    outbound = (health, applications, event_types, endpoints, messages, attempts, background_tasks)
-    for module in (*outbound, portal_auth, ingest_sources, ingest_extras, automations, listen, inbound):
+    outbound = (health, applications, event_types, endpoints, messages, attempts)
+    svix_rest = (background_tasks, transformations, environment)
+    tools = (portal_auth, ingest_sources, ingest_extras, automations, listen, tail, inbound)
+    for module in (*outbound, *svix_rest, *tools):
         app.include_router(module.router)
+    app.include_router(transformations.ingest_router)
     app.include_router(ingest_extras.old_prefix_router)
     # first in line: the plain POST .../msg skips FastAPI's routing and injection (see the module)
     app.router.routes.insert(0, MessageCreateFastPath.for_router_routes(rt, messages.router.routes))
@@ -49,6 +56,7 @@ def create_app(rt: Runtime) -> FastAPI:
     # The last one added runs first: CatchUnexpected wraps everything, so even a bug in a guard
     # is answered with JSON.
     app.add_middleware(RejectNulInUrl)
+    app.add_middleware(RequestLog, activity=rt.activity)
     app.add_middleware(BodySizeLimit, max_bytes=rt.settings.max_payload_bytes)
     app.add_middleware(CatchUnexpected)
     return app

@@ -1,4 +1,5 @@
-"""/api/v1/automation: the automation log, read-only (automations are declared in the config file)."""
+"""/api/v1/automation: the automation log, and re-running a failed run (automations are declared in
+the config file)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from starlette.responses import Response
 from hookwire.api.deps import require_admin
 from hookwire.api.params import RunStatusParam
 from hookwire.api.responses import json_response
-from hookwire.ingest.automation_log import AutomationRunDetailOut, get_run, list_runs
+from hookwire.ingest.automation_log import AutomationRunDetailOut, get_run, list_runs, rerun
 from hookwire.outbound.models import ListResponse
 from hookwire.runtime import Runtime
 
@@ -34,3 +35,9 @@ async def get_automation_run(run_id: str, rt: Runtime = Depends(require_admin)) 
     """One run with the event its command got on stdin and every attempt: exit code, the first
     64 KiB of stdout and stderr, duration and error."""
     return json_response(await get_run(rt, run_id))
+
+
+@router.post("/run/{run_id}/rerun", response_model=AutomationRunDetailOut, status_code=202)
+async def rerun_automation_run(run_id: str, rt: Runtime = Depends(require_admin)) -> Response:
+    """Run a failed run again from the start, now (409 for a run that did not fail)."""
+    return json_response(await rerun(rt, run_id), 202)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Header
 from starlette.responses import Response
 
 from hookwire.api.deps import require_admin
@@ -84,14 +84,28 @@ async def get_secret(app_id: str, endpoint_id: str, rt: Runtime = Depends(requir
     return json_response(EndpointSecretOut(key=await endpoints.get_secret(rt, app_id, endpoint_id)))
 
 
-@router.post("/{endpoint_id}/secret/rotate", response_model=EndpointSecretOut)
+def _expects_rotated_key(user_agent: str | None) -> bool:
+    """The 2.x generation of the official SDKs (`svix-libs/2.…`) parses the new key from the
+    answer to a rotation; Svix's current document answers 204 with no body. Both work: the
+    key for the clients that read it, 204 for everyone else."""
+    return (user_agent or "").startswith("svix-libs/2.")
+
+
+@router.post("/{endpoint_id}/secret/rotate", status_code=204)
 async def rotate_secret(
-    app_id: str, endpoint_id: str, data: EndpointSecretRotateIn, rt: Runtime = Depends(require_admin)
+    app_id: str,
+    endpoint_id: str,
+    data: EndpointSecretRotateIn,
+    rt: Runtime = Depends(require_admin),
+    user_agent: str | None = Header(default=None, include_in_schema=False),
 ) -> Response:
+    """204 as in Svix's document (`GET …/secret` shows the new key); see `_expects_rotated_key`."""
     secret = await endpoints.rotate_secret(
         rt, app_id, endpoint_id, new_secret=data.key, grace_period_seconds=data.grace_period_seconds
     )
-    return json_response(EndpointSecretOut(key=secret))
+    if _expects_rotated_key(user_agent):
+        return json_response(EndpointSecretOut(key=secret))
+    return no_content()
 
 
 @router.get("/{endpoint_id}/headers", response_model=EndpointHeadersOut)
@@ -111,7 +125,9 @@ async def set_headers(
 async def patch_headers(
     app_id: str, endpoint_id: str, data: EndpointHeadersPatchIn, rt: Runtime = Depends(require_admin)
 ) -> Response:
-    await endpoints.set_headers(rt, app_id, endpoint_id, data.headers, merge=True, delete=data.delete_headers)
+    given = {name: value for name, value in data.headers.items() if value is not None}
+    removed = [name for name, value in data.headers.items() if value is None] + (data.delete_headers or [])
+    await endpoints.set_headers(rt, app_id, endpoint_id, given, merge=True, delete=removed)
     return no_content()
 
 

@@ -47,7 +47,12 @@ def _clean(errors: list[Any]) -> list[dict[str, Any]]:
     cleaned = []
     for err in errors:
         cleaned.append(
-            {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
+            {
+                # Svix's ValidationError.loc is a list of strings: a list index is "0", not 0.
+                "loc": [str(part) for part in err.get("loc", ())],
+                "msg": err.get("msg", ""),
+                "type": err.get("type", ""),
+            }
         )
     return cleaned
 

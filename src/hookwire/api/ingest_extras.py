@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 
 from hookwire.api.deps import require_admin
 from hookwire.api.responses import json_response, no_content
-from hookwire.ingest import destinations, requests
+from hookwire.ingest import destinations, replay, requests
 from hookwire.ingest.models import AppRouteIn, AppRouteOut, InboundRequestOut
 from hookwire.outbound.models import ListResponse
 from hookwire.runtime import Runtime
@@ -71,3 +71,11 @@ async def create_app_route(
 async def delete_app_route(source_id: str, route_id: str, rt: Runtime = Depends(require_admin)) -> Response:
     await destinations.delete_app_route(rt, source_id, route_id)
     return no_content()
+
+
+@router.post("/request/{request_id}/replay", response_model=replay.ReplayOut)
+async def replay_request(
+    source_id: str, request_id: str, data: replay.ReplayIn, rt: Runtime = Depends(require_admin)
+) -> Response:
+    """Send a captured request once more, as it came in, to another URL (the SSRF guard applies)."""
+    return json_response(await replay.replay_request(rt, source_id, request_id, data))

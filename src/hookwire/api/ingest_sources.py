@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
+from pydantic import Field
 from starlette.responses import Response
 
 from hookwire.api.deps import require_admin
@@ -23,7 +24,9 @@ from hookwire.outbound.models import (
     EndpointSecretOut,
     EndpointSecretRotateIn,
     ListResponse,
+    Model,
 )
+from hookwire.outbound.portal_access import PortalAccessOut
 from hookwire.runtime import Runtime
 
 router = APIRouter(prefix="/ingest/api/v1/source", tags=["Ingest Source"])
@@ -70,6 +73,21 @@ async def rotate_token(source_id: str, rt: Runtime = Depends(require_admin)) -> 
     return json_response(await sources.rotate_token(rt, source_id))
 
 
+class SourcePortalAccessIn(Model):
+    expiry: int | None = Field(default=None, ge=3600, le=7 * 86400)
+    read_only: bool | None = None
+
+
+@router.post("/{source_id}/dashboard", response_model=PortalAccessOut)
+async def dashboard(
+    source_id: str, data: SourcePortalAccessIn, rt: Runtime = Depends(require_admin)
+) -> Response:
+    """A link to this source's request view in the dashboard, with a token for it (Svix's
+    consumer-portal-access)."""
+    access = await sources.dashboard_access(rt, source_id, expiry=data.expiry, read_only=data.read_only)
+    return json_response(access)
+
+
 @router.get("/{source_id}/endpoint", response_model=ListResponse)
 async def list_endpoints(
     source_id: str,
@@ -101,8 +119,9 @@ async def get_endpoint(source_id: str, endpoint_id: str, rt: Runtime = Depends(r
 async def upsert_endpoint(
     source_id: str, endpoint_id: str, data: IngestEndpointIn, rt: Runtime = Depends(require_admin)
 ) -> Response:
-    result, created = await destinations.upsert_ingest_endpoint(rt, source_id, endpoint_id, data)
-    return json_response(result, 201 if created else 200)
+    """200 whether it was replaced or created: Svix's document lists no 201 here."""
+    result, _ = await destinations.upsert_ingest_endpoint(rt, source_id, endpoint_id, data)
+    return json_response(result)
 
 
 @router.delete("/{source_id}/endpoint/{endpoint_id}", status_code=204)

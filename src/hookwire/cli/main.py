@@ -7,7 +7,6 @@ defaults < --config TOML < environment < flags.
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 import sys
 from collections.abc import Callable, Coroutine
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+import orjson
 
 from hookwire import __version__
 from hookwire.errors import ConfigError, StoreError
@@ -64,16 +64,15 @@ def _run(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
 
 
 def _logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    from hookwire.cli.log_format import configure_logging
+
+    configure_logging(settings.log_level, settings.log_format)
 
 
 config_option = click.option(
     "--config", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="TOML settings file"
 )
+json_option = click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
 database_option = click.option(
     "--database-url", help="HOOKWIRE_DATABASE_URL: sqlite:///PATH or postgresql://..."
 )
@@ -104,11 +103,12 @@ def main() -> None:
     default=None,
     help="HOOKWIRE_ALLOW_PRIVATE_TARGETS: allow delivery to loopback/private addresses",
 )
-def serve(config: Path | None, **flags: Any) -> None:
+@click.option("--json", "as_json", is_flag=True, help="log JSON lines (same as HOOKWIRE_LOG_FORMAT=json)")
+def serve(config: Path | None, as_json: bool, **flags: Any) -> None:
     """Run the API and the delivery workers (migrates the database first)."""
     from hookwire.cli.supervisor import process_count
 
-    settings = _settings(config, **flags)
+    settings = _settings(config, log_format="json" if as_json else None, **flags)
     automations = _automations(config)
     _logging(settings)
     count = process_count(settings)
@@ -158,11 +158,12 @@ def child(role: str, parent_pid: int, listen_fd: int, event_hub: str | None, con
     help="HOOKWIRE_WORKER_CONCURRENCY",
 )
 @click.option("--burst", is_flag=True, help="deliver everything that is due, then exit")
-def worker(config: Path | None, burst: bool, **flags: Any) -> None:
+@click.option("--json", "as_json", is_flag=True, help="log JSON lines (same as HOOKWIRE_LOG_FORMAT=json)")
+def worker(config: Path | None, burst: bool, as_json: bool, **flags: Any) -> None:
     """Run delivery workers only (scale out on PostgreSQL)."""
     from hookwire.cli.serve import run_worker
 
-    settings = _settings(config, **flags)
+    settings = _settings(config, log_format="json" if as_json else None, **flags)
     automations = _automations(config)
     _logging(settings)
     _run(lambda: run_worker(settings, automations, burst=burst))
@@ -171,7 +172,8 @@ def worker(config: Path | None, burst: bool, **flags: Any) -> None:
 @main.command()
 @config_option
 @database_option
-def migrate(config: Path | None, **flags: Any) -> None:
+@json_option
+def migrate(config: Path | None, as_json: bool, **flags: Any) -> None:
     """Create or upgrade the database schema."""
     from hookwire.store import open_database
 
@@ -183,7 +185,10 @@ def migrate(config: Path | None, **flags: Any) -> None:
             applied = await db.migrate()
         finally:
             await db.close()
-        click.echo("applied: " + ", ".join(applied) if applied else "schema is up to date")
+        if as_json:
+            click.echo(orjson.dumps({"applied": applied}))
+        else:
+            click.echo("applied: " + ", ".join(applied) if applied else "schema is up to date")
 
     _run(go)
 
@@ -191,7 +196,8 @@ def migrate(config: Path | None, **flags: Any) -> None:
 @main.command()
 @config_option
 @database_option
-def token(config: Path | None, **flags: Any) -> None:
+@json_option
+def token(config: Path | None, as_json: bool, **flags: Any) -> None:
     """Print the admin API token (generated on first start)."""
     from hookwire.cli.runtime import open_runtime, require_existing_database
 
@@ -201,7 +207,8 @@ def token(config: Path | None, **flags: Any) -> None:
         require_existing_database(settings)  # never create an empty database just to print a token
         opened = await open_runtime(settings, migrate=False)
         try:
-            click.echo(opened.rt.settings.api_token)
+            api_token = opened.rt.settings.api_token
+            click.echo(orjson.dumps({"token": api_token}) if as_json else api_token)
         finally:
             await opened.rt.db.close()
 
@@ -212,9 +219,12 @@ def _add_client_commands() -> None:
     """The commands that talk to a running server, each in its own module."""
     from hookwire.cli.listen import listen
     from hookwire.cli.login import login
+    from hookwire.cli.recovery import recover, replay, resend
+    from hookwire.cli.tail import tail
+    from hookwire.cli.trigger import trigger
     from hookwire.cli.verify import verify
 
-    for command in (listen, login, verify):
+    for command in (listen, login, trigger, tail, resend, recover, replay, verify):
         main.add_command(command)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import aiohttp
 
+from hookwire.activity import Activity
 from hookwire.delivery.sender import Sender
 from hookwire.delivery.ssrf import make_connector
 from hookwire.errors import ConfigError
@@ -92,7 +93,10 @@ async def open_runtime(settings: Settings, *, migrate: bool = True) -> Opened:
     except BaseException:
         await db.close()
         raise
-    return Opened(Runtime(settings.with_overrides(api_token=token), db, box), new_token)
+    rt = Runtime(
+        settings.with_overrides(api_token=token), db, box, activity=Activity(settings.log_summary_above)
+    )
+    return Opened(rt, new_token)
 
 
 def open_sender(settings: Settings) -> tuple[aiohttp.ClientSession, Sender]:

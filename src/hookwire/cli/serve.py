@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 import click
 import uvicorn
 
+from hookwire.activity import start_activity_log, stop_activity_log
 from hookwire.api.app import create_app
 from hookwire.cli.banner import banner
 from hookwire.cli.ports import bind_listen_socket
@@ -106,11 +107,13 @@ async def run_server(
     for task in background:
         task.add_done_callback(lambda task: _worker_ended(task, server))
     router_task = asyncio.create_task(router.run())
+    activity_log = start_activity_log(rt.activity, rt.events)  # this process's attempts and inbound
     if not child:
         click.echo(banner(opened), err=True)
     try:
         await server.serve(sockets=[listen_socket])
     finally:
+        await stop_activity_log(activity_log)
         try:
             router.stop()
             await router_task
@@ -158,6 +161,7 @@ async def run_worker(
     install_stop_handlers(stop)
     if migrate:  # a supervisor's child says nothing: the supervisor printed the banner
         click.echo(f"hookwire worker started (database: {settings.database_url})", err=True)
+    activity_log = start_activity_log(rt.activity, rt.events)
     try:
         # --burst: run what is due now (retries scheduled for later stay queued), then exit.
         tasks = [asyncio.create_task(worker.run(burst=burst, burst_horizon=0.0))]
@@ -167,6 +171,7 @@ async def run_worker(
         stop()  # one failed (or a burst finished): the others stop too
         await asyncio.gather(*tasks)
     finally:
+        await stop_activity_log(activity_log)
         await session.close()
         if link is not None:
             await link.close()

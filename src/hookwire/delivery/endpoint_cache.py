@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import orjson
 
 from hookwire.delivery.signing import secret_key_bytes
+from hookwire.delivery.transformations import Transformation
 from hookwire.secretbox import SecretBox
 from hookwire.store import Executor
 
@@ -27,6 +28,15 @@ class EndpointTarget:
     keys: tuple[bytes, ...]  # newest first
     refresh_at: int  # ms; when a rotated-out key expires and must stop signing
     throttle_rate: int | None = None  # messages per second; None: unthrottled
+    transformation: Transformation | None = None  # only when enabled
+
+
+def _transformation(box: SecretBox, row: dict[str, object]) -> Transformation | None:
+    sealed = row.get("transformation_code")
+    if not row.get("transformation_enabled") or not isinstance(sealed, str):
+        return None
+    stored = orjson.loads(box.open(sealed))
+    return Transformation(code=stored["code"], variables=stored.get("variables") or {})
 
 
 class EndpointCache:
@@ -63,6 +73,7 @@ class EndpointCache:
                     keys=tuple(k for k, _ in keys),
                     refresh_at=min(expiries) if expiries else 2**62,
                     throttle_rate=row["throttle_rate"],
+                    transformation=_transformation(self._box, row),
                 )
             found[row["id"]] = self._targets[row["id"]]
         return found

@@ -29,6 +29,7 @@ class SendResult:
     body: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     error: str | None = None
+    canceled: bool = False  # nothing was sent: the endpoint's transformation cancelled it
 
 
 async def _read_limited(response: aiohttp.ClientResponse) -> bytes:
@@ -77,14 +78,15 @@ class Sender:
         self._timeout = timeout
         self._client_timeout = aiohttp.ClientTimeout(total=timeout)
 
-    async def send(self, url: str, body: bytes, headers: dict[str, str]) -> SendResult:
+    async def send(self, url: str, body: bytes, headers: dict[str, str], method: str = "POST") -> SendResult:
         started = time.monotonic()
 
         def elapsed() -> int:
             return int((time.monotonic() - started) * 1000)
 
         try:
-            response = await self._session.post(
+            response = await self._session.request(
+                method,
                 url,
                 data=body,
                 headers=headers,

@@ -42,6 +42,7 @@ import orjson
 
 from hookwire import __version__
 from hookwire.clock import now_ms
+from hookwire.delivery import transformations
 from hookwire.delivery.endpoint_cache import EndpointCache, EndpointTarget
 from hookwire.delivery.limits import MAX_COOLDOWN, EndpointLimits
 from hookwire.delivery.retry import is_success, judge_attempt
@@ -329,8 +330,13 @@ class DeliveryWorker:
     async def _send_one(self, delivery: Row, msg: Row, target: EndpointTarget) -> None:
         try:
             body = bytes(msg["payload"])
-            headers = build_headers(msg["id"], int(time.time()), body, target)
-            result = await self._sender.send(target.url, body, headers)
+            if target.transformation is not None:  # endpoints without one never pay for it
+                result = await transformations.send_for(
+                    self._sender, self._rt.settings, msg, target, build_headers
+                )
+            else:
+                headers = build_headers(msg["id"], int(time.time()), body, target)
+                result = await self._sender.send(target.url, body, headers)
         except asyncio.CancelledError:  # stopping: this attempt will not be recorded
             self._limits.abandon(target.id)
             raise
@@ -388,6 +394,17 @@ class DeliveryWorker:
         schedule = self._rt.settings.retry_delays
         for item in batch:
             d, result = item.delivery, item.result
+            if result.canceled:  # the endpoint's transformation chose to send nothing: no retry
+                attempts.append(_attempt_row(item, CANCELED))
+                updates.append(
+                    {
+                        "id": d["id"],
+                        "lease": self._leases.get(d["id"], _LOST),
+                        "status": CANCELED,
+                        "next_attempt_at": item.finished_at,
+                    }
+                )
+                continue
             verdict = judge_attempt(
                 result.status_code,
                 result.headers.get("retry-after"),

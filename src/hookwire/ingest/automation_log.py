@@ -1,4 +1,5 @@
-"""The automation log: runs, newest first, and each run's attempts (exit code, output, error)."""
+"""The automation log: runs, newest first, and each run's attempts (exit code, output, error);
+and running a failed run again."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from typing import Any
 import orjson
 from pydantic import Field
 
-from hookwire.clock import to_datetime
-from hookwire.errors import NotFound
+from hookwire.clock import now_ms, to_datetime
+from hookwire.errors import Conflict, NotFound
 from hookwire.outbound.models import ListResponse, Model
 from hookwire.outbound.pagination import HIGHEST_KEY, check_limit, page
 from hookwire.runtime import Runtime
@@ -117,3 +118,12 @@ async def get_run(rt: Runtime, run_id: str) -> AutomationRunDetailOut:
         event=orjson.loads(row["event"]),
         attempt_log=[attempt_out(a) for a in attempts],
     )
+
+
+async def rerun(rt: Runtime, run_id: str) -> AutomationRunDetailOut:
+    """Run a failed automation run again from the start (its attempts so far stay in the log)."""
+    current = await get_run(rt, run_id)
+    if current.status != RunStatus.FAIL:
+        raise Conflict(f"run {run_id!r} is {current.status_text}; only a failed run can be run again")
+    await rt.db.execute("rerun_failed_automation_run", id=run_id, now=now_ms())
+    return await get_run(rt, run_id)

@@ -7,23 +7,41 @@ HubSpot's client secret, ...). Answers never include a secret: like Svix, a sour
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from hookwire.outbound.models import EndpointIn, EndpointOut, Model
 
-_UID = r"^[a-zA-Z0-9\-_.]+$"
+SOURCE_UID = r"^[a-zA-Z0-9_-]+$"  # and not starting with `src_` (see `_source_uid`)
 SECRET_FIELDS = frozenset({"secret", "password", "verifyToken", "secrets"})
+
+
+def is_source_uid(value: str) -> bool:
+    """Svix's source uid: `^(?!src_)[a-zA-Z0-9_-]+$`, 1-60 characters. A `src_` prefix is
+    reserved for IDs, so a uid can never be mistaken for one."""
+    return (
+        0 < len(value) <= 60 and not value.startswith("src_") and re.fullmatch(SOURCE_UID, value) is not None
+    )
 
 
 class IngestSourceIn(Model):
     name: str = Field(min_length=1, max_length=256)
-    uid: str | None = Field(default=None, min_length=1, max_length=256, pattern=_UID)
+    uid: str | None = None
     type: str
     config: dict[str, Any] = Field(default_factory=dict)
     metadata: dict[str, str] | None = None
+
+    @field_validator("uid")
+    @classmethod
+    def _source_uid(cls, value: str | None) -> str | None:
+        if value is not None and not is_source_uid(value):
+            raise ValueError(
+                "a source uid is 1-60 letters, digits, '-' or '_' and does not start with 'src_'"
+            )
+        return value
 
 
 class IngestSourceOut(Model):

@@ -16,10 +16,19 @@ import orjson
 from hookwire.clock import now_ms, to_datetime
 from hookwire.errors import Conflict, NotFound, ValidationFailed
 from hookwire.ids import new_id
-from hookwire.ingest.models import SECRET_FIELDS, IngestSourceIn, IngestSourceOut, RotateTokenOut
+from hookwire.ingest.models import (
+    SECRET_FIELDS,
+    IngestSourceIn,
+    IngestSourceOut,
+    RotateTokenOut,
+    is_source_uid,
+)
 from hookwire.ingest.providers import PROVIDERS
+from hookwire.outbound import portal_access
+from hookwire.outbound.json_values import encode_json
 from hookwire.outbound.models import ListResponse
 from hookwire.outbound.pagination import HIGHEST_KEY, check_limit, page
+from hookwire.outbound.portal_access import PortalAccessIn, PortalAccessOut
 from hookwire.runtime import Runtime
 from hookwire.store import Executor, Row
 
@@ -92,7 +101,7 @@ async def create_source(rt: Runtime, data: IngestSourceIn) -> IngestSourceOut:
             uid=data.uid,
             name=data.name,
             type=data.type,
-            config=rt.box.seal(orjson.dumps(data.config).decode()),
+            config=rt.box.seal(encode_json(data.config, "config").decode()),
             metadata=orjson.dumps(data.metadata or {}).decode(),
             token_hash=token_hash(token),
             token=rt.box.seal(token),
@@ -133,12 +142,14 @@ async def upsert_source(rt: Runtime, key: str, data: IngestSourceIn) -> tuple[In
                 uid=data.uid if data.uid is not None else row["uid"],
                 name=data.name,
                 type=data.type,
-                config=rt.box.seal(orjson.dumps(data.config).decode()),
+                config=rt.box.seal(encode_json(data.config, "config").decode()),
                 metadata=orjson.dumps(data.metadata or {}).decode(),
                 now=now_ms(),
             )
             return source_out(rt, await require_source(tx, row["id"])), False
     if data.uid is None:
+        if not is_source_uid(key):  # e.g. an unknown `src_...` ID: nothing to create it as
+            raise NotFound(f"source {key!r} not found")
         data = data.model_copy(update={"uid": key})
     return await create_source(rt, data), True
 
@@ -163,3 +174,15 @@ async def rotate_token(rt: Runtime, key: str) -> RotateTokenOut:
             now=now_ms(),
         )
     return RotateTokenOut(ingest_url=ingest_url(rt, token))
+
+
+async def dashboard_access(
+    rt: Runtime, key: str, *, expiry: int | None, read_only: bool | None
+) -> PortalAccessOut:
+    """Svix's `consumer-portal-access` for a source: a link to the source's request view.
+
+    The URL is the dashboard's page for the source (`/ui/sources/{id}`); the token is a portal
+    token scoped to the source's hidden application, expiring like any portal token."""
+    row = await require_source(rt.db, key)
+    access = await portal_access.issue(rt, row["app_id"], PortalAccessIn(expiry=expiry, read_only=read_only))
+    return PortalAccessOut(url=f"{rt.settings.base_url}/ui/sources/{row['id']}", token=access.token)

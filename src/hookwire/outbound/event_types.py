@@ -117,3 +117,13 @@ async def delete_event_type(rt: Runtime, name: str, *, expunge: bool) -> None:
         values = event_type_out(row).model_dump()
         values["archived"] = True
         await tx.execute("update_event_type", name=name, now=now_ms(), **_columns(values))
+
+
+async def all_event_type_names(rt: Runtime) -> list[str]:
+    """Every event type's name, archived ones included (for imports that replace them all)."""
+    return [row["name"] for row in await rt.db.fetch("all_event_type_names")]
+
+
+async def all_event_types(rt: Runtime) -> list[EventTypeOut]:
+    """Every event type, archived ones included, by name (for the environment export)."""
+    return [event_type_out(row) for row in await rt.db.fetch("all_event_types")]

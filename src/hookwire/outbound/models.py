@@ -21,8 +21,10 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 UID_PATTERN = r"^[a-zA-Z0-9\-_.]+$"  # uids, event IDs and event type names
-_CHANNEL = re.compile(r"[a-zA-Z0-9\-_.:]+")
+_CHANNEL = re.compile(r"[a-zA-Z0-9\-_.:+]+")
 EventTypeName = Annotated[str, Field(min_length=1, max_length=256, pattern=UID_PATTERN)]
+GroupName = Annotated[str, Field(max_length=256, pattern=UID_PATTERN)]
+FeatureFlag = Annotated[str, Field(max_length=256, pattern=UID_PATTERN)]
 MAX_THROTTLE_RATE = 65535  # Svix stores the rate as an unsigned 16-bit number
 
 
@@ -86,7 +88,7 @@ class ApplicationIn(Model):
 
 
 class ApplicationPatch(Model):
-    name: str = _unset(min_length=1, max_length=256)
+    name: str = _unset(max_length=256)  # Svix's ApplicationPatch allows "" (no minLength)
     throttle_rate: int | None = _throttle_rate()
     uid: str | None = Field(default=None, min_length=1, max_length=256, pattern=UID_PATTERN)
     metadata: dict[str, str] = _unset()
@@ -111,8 +113,13 @@ class EventTypeIn(Model):
     archived: bool | None = None
     deprecated: bool | None = None
     schemas: dict[str, Any] | None = None
-    group_name: str | None = None
-    feature_flags: list[str] | None = None
+    group_name: GroupName | None = None
+    feature_flags: list[FeatureFlag] | None = Field(default=None, min_length=1)
+
+    @field_validator("feature_flags")
+    @classmethod
+    def _flags(cls, value: list[str] | None) -> list[str] | None:
+        return _unique(value)
 
 
 class EventTypePatch(Model):
@@ -120,8 +127,20 @@ class EventTypePatch(Model):
     archived: bool = _unset()
     deprecated: bool = _unset()
     schemas: dict[str, Any] | None = None
-    group_name: str | None = None
-    feature_flags: list[str] | None = None
+    group_name: GroupName | None = None
+    feature_flags: list[FeatureFlag] | None = Field(default=None, min_length=1)
+
+    @field_validator("feature_flags")
+    @classmethod
+    def _flags(cls, value: list[str] | None) -> list[str] | None:
+        return _unique(value)
+
+
+def _unique(value: list[str] | None) -> list[str] | None:
+    """Svix's `uniqueItems`: a repeated item is refused, not silently dropped."""
+    if value is not None and len(set(value)) != len(value):
+        raise ValueError("items must be unique")
+    return value
 
 
 class EventTypeOut(Model):
@@ -215,7 +234,7 @@ class EndpointHeadersIn(Model):
 
 
 class EndpointHeadersPatchIn(Model):
-    headers: dict[str, str]
+    headers: dict[str, str | None]  # null removes the header (Svix)
     delete_headers: list[str] | None = None
 
 

@@ -232,7 +232,8 @@ SELECT MIN(next_attempt_at) AS due FROM deliveries WHERE status IN (1, 3);
 SELECT id, event_type, payload FROM messages WHERE id = ANY(:ids);
 
 -- name: endpoints_for_delivery --
-SELECT id, url, disabled, headers, version, throttle_rate FROM endpoints WHERE id = ANY(:ids);
+SELECT id, url, disabled, headers, version, throttle_rate, transformation_code, transformation_enabled
+FROM endpoints WHERE id = ANY(:ids);
 
 -- name: signing_secrets --
 SELECT endpoint_id, secret, expires_at FROM endpoint_secrets
@@ -405,3 +406,14 @@ SELECT DISTINCT event_type FROM messages;
 
 -- name: all_event_type_names --
 SELECT name FROM event_types;
+
+-- ----------------------------------------------------------------- endpoint transformations
+
+-- The version bump makes workers reload the endpoint (and its transformation) on their next batch.
+-- name: update_endpoint_transformation --
+UPDATE endpoints SET transformation_code = :code, transformation_enabled = :enabled,
+    version = version + 1, updated_at = :now
+WHERE id = :id;
+
+-- name: all_event_types --
+SELECT * FROM event_types ORDER BY name;

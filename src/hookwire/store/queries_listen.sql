@@ -68,3 +68,15 @@ ORDER BY id DESC LIMIT :limit;
 
 -- name: listen_messages_latest_id --
 SELECT MAX(id) AS id FROM messages WHERE app_id = :app_id;
+
+-- `hookwire tail`: the details of one announced attempt or inbound request.
+-- name: tail_attempt --
+SELECT a.id, a.msg_id, a.app_id, a.endpoint_id, a.url, a.status, a.response_status_code,
+    a.duration_ms, a.error, m.event_type
+FROM attempts a JOIN messages m ON m.id = a.msg_id
+WHERE a.id = :id;
+
+-- name: tail_inbound --
+SELECT r.id, r.source_id, r.method, r.path, r.status, r.reason, r.event_type, s.name AS source_name
+FROM inbound_requests r JOIN sources s ON s.id = r.source_id
+WHERE r.id = :id;

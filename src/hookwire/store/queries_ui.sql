@@ -56,3 +56,8 @@ UPDATE portal_tokens SET revoked_at = :now WHERE token_hash = :token_hash AND re
 UPDATE portal_tokens SET expires_at = :expires_at
 WHERE app_id = :app_id AND expires_at > :expires_at AND revoked_at IS NULL
   AND (:all_sessions = 1 OR session_id = ANY(:session_ids));
+
+-- name: rerun_failed_automation_run --
+-- A failed run starts over: due now, with a fresh retry schedule. Other statuses are left alone.
+UPDATE automation_runs SET status = 1, attempts = 0, next_attempt_at = :now, updated_at = :now
+WHERE id = :id AND status = 2;

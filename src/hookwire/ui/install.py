@@ -10,6 +10,7 @@ from starlette.staticfiles import StaticFiles
 from hookwire.ui import (
     live,
     pages_apps,
+    pages_automations,
     pages_catalogue,
     pages_home,
     pages_messages,
@@ -39,6 +40,7 @@ def install(app: FastAPI) -> None:
         pages_messages,
         pages_catalogue,
         pages_sources,
+        pages_automations,
         live,
         portal_api,
         portal_pages,

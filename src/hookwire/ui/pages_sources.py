@@ -12,9 +12,10 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from hookwire.errors import ApiError, ValidationFailed
-from hookwire.ingest import requests, sources
+from hookwire.ingest import replay, requests, sources
 from hookwire.ingest.models import InboundRequestOut, IngestSourceIn
 from hookwire.ingest.providers import PROVIDERS
+from hookwire.ingest.replay import ReplayIn
 from hookwire.runtime import Runtime
 from hookwire.ui.forms import field_errors, text
 from hookwire.ui.rendering import render
@@ -103,3 +104,19 @@ async def source_requests(
 
 def _body_text(req: InboundRequestOut) -> str:
     return req.body if req.body else (f"(binary, base64) {req.body_base64}" if req.body_base64 else "(empty)")
+
+
+@router.post("/{source_id}/requests/{request_id}/replay")
+async def replay_request(
+    request: Request,
+    source_id: str,
+    request_id: str,
+    rt: Runtime = Depends(operator),
+    form: FormData = Depends(checked_form),
+) -> Response:
+    """Replay to …: the same operation as `POST /ingest/api/v1/source/{id}/request/{id}/replay`."""
+    try:
+        result = await replay.replay_request(rt, source_id, request_id, ReplayIn(url=text(form, "url")))
+    except (ValidationError, ApiError) as exc:
+        return render(request, "replay_result.html", errors=field_errors(exc), result=None)
+    return render(request, "replay_result.html", errors={}, result=result)

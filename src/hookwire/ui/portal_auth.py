@@ -39,3 +39,4 @@ class PortalPageRoute(PageRoute):
     """Portal pages may be framed by the origins the operator allowed."""
 
     frame_ancestors = staticmethod(portal_frame_ancestors)
+    portal = True

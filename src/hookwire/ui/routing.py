@@ -45,11 +45,21 @@ class PageRoute(APIRoute):
 
     frame_ancestors: Callable[[Request], str] = staticmethod(frame_policy)
     sign_in_path = "/ui/signin"
+    portal = False  # portal routes show errors in the portal's own frame, never the operator's
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         frame_ancestors = self.frame_ancestors
         sign_in_path = self.sign_in_path
+        portal = self.portal
+
+        def error_page(request: Request, status: int, title: str, detail: str) -> Response:
+            rt = request.app.state.rt
+            operator_view = not portal and session_valid(rt.settings, request.cookies.get(SESSION_COOKIE))
+            template = "error.html" if operator_view else "portal/error.html"
+            if portal and status == 401:
+                title = "This portal session has ended"
+            return render(request, template, status, title=title, detail=detail)
 
         async def page_handler(request: Request) -> Response:
             try:
@@ -61,9 +71,8 @@ class PageRoute(APIRoute):
                     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                     response = RedirectResponse(f"{sign_in_path}?next={quote(target)}", status_code=303)
             except CsrfRefused:
-                response = render(
+                response = error_page(
                     request,
-                    "error.html",
                     403,
                     title="Form expired",
                     detail="This form was sent without its security token (CSRF). "
@@ -71,9 +80,8 @@ class PageRoute(APIRoute):
                 )
             except ApiError as exc:
                 detail = exc.detail if isinstance(exc.detail, str) else "the request was not valid"
-                response = render(
+                response = error_page(
                     request,
-                    "error.html",
                     exc.status_code,
                     title=_TITLES.get(exc.status_code, "Error"),
                     detail=detail,

@@ -1,7 +1,8 @@
 """Which verifier serves which source type, fixed at import and read-only afterwards.
 
 Source types are the strings stored on an ingest source (`"stripe"`, `"svix"`, ...), as in
-Svix's ingest API. `svix` and `standard-webhooks` share one scheme and one module.
+Svix's ingest API. `svix` and `standard-webhooks` share one scheme and one module; the rest of
+Svix's 43 types come from `svix_catalog` (Svix-signed, body HMAC, or the generic-webhook rules).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from hookwire.ingest.providers import (
     slack,
     standard_webhooks,
     stripe,
+    svix_catalog,
     twilio,
     twitch,
     zoom,
@@ -66,6 +68,7 @@ PROVIDERS: Mapping[str, Provider] = MappingProxyType(
             ("pagerduty", pagerduty.verify),
             ("salesforce", salesforce.verify),
             ("msgraph", msgraph.verify),
+            *svix_catalog.catalog().items(),
         )
     }
 )
