@@ -41,6 +41,17 @@ def has_prefix(value: str, prefix: str) -> bool:
     return value.startswith(prefix + "_") and len(value) - len(prefix) - 1 in lengths
 
 
+def created_ms(value: str) -> int | None:
+    """The creation time (ms) an ID carries, or None when `value` is not such an ID (a uid)."""
+    _, sep, body = value.rpartition("_")
+    if not sep or len(body) != _LENGTH or any(c not in _ALPHABET for c in body):
+        return None
+    number = 0
+    for char in body:
+        number = number * 62 + _ALPHABET.index(char)
+    return number >> 112
+
+
 def lowest_id(prefix: str, at_ms: int) -> str:
     """The smallest ID of this type made at `at_ms`: `id >= lowest_id(...)` selects rows created since
     then by the primary key alone (no created_at index needed)."""

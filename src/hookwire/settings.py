@@ -189,6 +189,65 @@ SETTINGS: tuple[Setting, ...] = (
         "disable an endpoint that has failed without a success for this long",
     ),
     Setting("log_level", "HOOKWIRE_LOG_LEVEL", "info", "debug, info, warning or error"),
+    # ---- operations: alerting, metrics, retention (docs/operations.md)
+    Setting(
+        "alert_webhook_url",
+        "HOOKWIRE_ALERT_WEBHOOK_URL",
+        None,
+        "Slack or Teams incoming-webhook URL that gets a readable alert when an endpoint is disabled, "
+        "a message is exhausted or deliveries fall behind",
+    ),
+    Setting(
+        "alert_email_to", "HOOKWIRE_ALERT_EMAIL_TO", None, "address(es) that get the same alerts by email"
+    ),
+    Setting("smtp_host", "HOOKWIRE_SMTP_HOST", "localhost", "SMTP server for email alerts"),
+    Setting("smtp_port", "HOOKWIRE_SMTP_PORT", 25, "SMTP port for email alerts", int),
+    Setting("smtp_from", "HOOKWIRE_SMTP_FROM", "hookwire@localhost", "sender address of email alerts"),
+    Setting(
+        "alert_exhausted_every",
+        "HOOKWIRE_ALERT_EXHAUSTED_EVERY",
+        "1h",
+        "at most one message.attempt.exhausted alert per endpoint in this time",
+    ),
+    Setting(
+        "alert_queue_age",
+        "HOOKWIRE_ALERT_QUEUE_AGE",
+        "15m",
+        "alert when the oldest due delivery has waited longer than this (0 turns it off)",
+    ),
+    Setting(
+        "metrics_require_token",
+        "HOOKWIRE_METRICS_REQUIRE_TOKEN",
+        False,
+        "/metrics asks for the admin token (Prometheus: bearer_token) instead of answering anyone",
+        bool,
+    ),
+    Setting(
+        "metrics_per_endpoint",
+        "HOOKWIRE_METRICS_PER_ENDPOINT",
+        False,
+        "add an endpoint label to delivery metrics (one series per endpoint: only for few endpoints)",
+        bool,
+    ),
+    Setting(
+        "metrics_dir",
+        "HOOKWIRE_METRICS_DIR",
+        None,
+        "directory shared by the processes of one machine so /metrics sums them "
+        "(prometheus_client multiprocess mode); unset: each process reports its own",
+    ),
+    Setting(
+        "retention",
+        "HOOKWIRE_RETENTION",
+        "30d",
+        "purge message payloads and attempt bodies older than this (0 keeps them forever)",
+    ),
+    Setting(
+        "ingest_retention",
+        "HOOKWIRE_INGEST_RETENTION",
+        "30d",
+        "purge the bodies of received (inbound) requests older than this (0 keeps them forever)",
+    ),
     # developer tooling: what serve and worker print
     Setting(
         "log_format",
@@ -274,6 +333,18 @@ class Settings:
     poll_interval: float = 1.0
     disable_after: str = "5d"
     log_level: str = "info"
+    alert_webhook_url: str | None = None
+    alert_email_to: str | None = None
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_from: str = "hookwire@localhost"
+    alert_exhausted_every: str = "1h"
+    alert_queue_age: str = "15m"
+    metrics_require_token: bool = False
+    metrics_per_endpoint: bool = False
+    metrics_dir: str | None = None
+    retention: str = "30d"
+    ingest_retention: str = "30d"
     log_format: str = "auto"
     log_summary_above: int = 50
     portal_frame_ancestors: str = "'self'"
@@ -287,7 +358,15 @@ class Settings:
     retry_delays: tuple[float, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
-        for name, parse in (("retry_schedule", parse_retry_schedule), ("disable_after", parse_duration)):
+        durations = (
+            "disable_after",
+            "alert_exhausted_every",
+            "alert_queue_age",
+            "retention",
+            "ingest_retention",
+        )
+        parsers = [("retry_schedule", parse_retry_schedule), *((name, parse_duration) for name in durations)]
+        for name, parse in parsers:
             try:
                 parse(getattr(self, name))
             except SettingError:
@@ -339,6 +418,22 @@ class Settings:
     @property
     def disable_after_seconds(self) -> float:
         return parse_duration(self.disable_after)
+
+    @property
+    def alert_exhausted_every_seconds(self) -> float:
+        return parse_duration(self.alert_exhausted_every)
+
+    @property
+    def alert_queue_age_seconds(self) -> float:
+        return parse_duration(self.alert_queue_age)
+
+    @property
+    def retention_seconds(self) -> float:
+        return parse_duration(self.retention)
+
+    @property
+    def ingest_retention_seconds(self) -> float:
+        return parse_duration(self.ingest_retention)
 
     @property
     def is_sqlite(self) -> bool:

@@ -385,7 +385,7 @@ def test_out_of_range_limits_and_mistyped_query_parameters_are_422(api: httpx.Cl
         Case("GET", m, 422, params={"with_content": "perhaps"}),
         Case("GET", f"{e}/stats", 422, params={"since": "last week"}),
         Case("GET", f"{a}/attempt/endpoint/hook", 422, params={"status": "9"}),
-        Case("GET", f"{a}/attempt/msg/evt-1", 422, params={"status": "failed"}),
+        Case("GET", f"{a}/attempt/msg/evt-1", 422, params={"status": "loud"}),
         Case("GET", f"{e}/msg", 422, params={"status": "99999999999"}),
         Case("POST", "/app", 422, params={"get_if_exists": "kinda"}, json={"name": "x"}),
     ]

@@ -44,8 +44,8 @@ def _find_spec() -> Path | None:
 
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-UNKNOWN_KEY_EXAMPLES = 3  # generated path parameters: nearly always the 404 path
-SEEDED_EXAMPLES = 10  # the seeded resources' keys: the handlers' real work
+UNKNOWN_KEY_EXAMPLES = 2  # generated path parameters: nearly always the 404 path
+SEEDED_EXAMPLES = 8  # the seeded resources' keys: the handlers' real work
 KEY = "unique-identifier"  # the uid of every seeded resource (also the spec's example value)
 
 # Path parameters that name the seeded resources.

@@ -81,6 +81,11 @@ def test_retry_after_pushes_later_never_earlier(
         assert delay is not None and low <= delay <= high
 
 
+class NoJitter(random.Random):
+    def uniform(self, a: float, b: float) -> float:
+        return 0.0
+
+
 @pytest.mark.parametrize(
     ("status", "retry_after", "attempts_made", "expected"),
     [
@@ -98,11 +103,28 @@ def test_retry_after_pushes_later_never_earlier(
 def test_verdict_on_an_attempt(
     status: int, retry_after: str | None, attempts_made: int, expected: Verdict
 ) -> None:
-    class NoJitter(random.Random):
-        def uniform(self, a: float, b: float) -> float:
-            return 0.0
-
     verdict = judge_attempt(status, retry_after, attempts_made, (1.0,), now=NOW, rand=NoJitter())
+    assert verdict == expected
+
+
+@pytest.mark.parametrize(
+    ("status", "delivery_header", "expected"),
+    [
+        (500, "abort-message", Verdict(success=False, retry_in=None)),
+        (400, " Abort-Message ", Verdict(success=False, retry_in=None)),  # case and spaces do not matter
+        (503, "abort-message", Verdict(success=False, retry_in=None)),  # even where Retry-After counts
+        (410, "abort-message", Verdict(success=False, retry_in=None, disable_endpoint=True)),
+        (200, "abort-message", Verdict(success=True, retry_in=None)),  # a success stays a success
+        (500, "something-else", Verdict(success=False, retry_in=1.0)),
+        (500, None, Verdict(success=False, retry_in=1.0)),
+    ],
+)
+def test_webhook_delivery_abort_message_stops_retries(
+    status: int, delivery_header: str | None, expected: Verdict
+) -> None:
+    verdict = judge_attempt(
+        status, None, 1, (1.0,), now=NOW, rand=NoJitter(), delivery_header=delivery_header
+    )
     assert verdict == expected
 
 

@@ -176,6 +176,7 @@ async def test_a_write_that_breaks_a_constraint_raises_one_error_type_and_stores
         "tags": None,
         "now": now,
         "deliver_at": None,
+        "expunge_at": None,
     }
     with pytest.raises(ConstraintViolation):
         await runtime.db.write([("insert_message", orphan)])

@@ -26,6 +26,8 @@ from hookwire.delivery.worker import DeliveryWorker
 from hookwire.event_links import open_event_link
 from hookwire.ingest.automations import Automation, AutomationRunner, make_automation_hook
 from hookwire.ingest.router import IngestRouter
+from hookwire.operations.monitor import OperationsMonitor
+from hookwire.operations.tracing import start_tracing
 from hookwire.settings import Settings
 
 log = logging.getLogger("hookwire.serve")
@@ -75,6 +77,7 @@ async def run_server(
     opened = await open_runtime(settings, migrate=not child)
     rt = opened.rt
     link = await open_event_link(rt, event_hub)
+    rt.metrics.tracer = start_tracing("hookwire", os.environ)
     session, sender = open_sender(rt.settings)
     worker = DeliveryWorker(rt, sender) if settings.workers else None
     # Every serve process routes, so every one queues automation runs; runs execute where workers run.
@@ -97,6 +100,8 @@ async def run_server(
             worker.stop()
         if runner:
             runner.stop()
+        if monitor:
+            monitor.stop()
 
     server = _Server(config, on_stop=stop_workers)
     background: list[asyncio.Task[None]] = []
@@ -104,6 +109,9 @@ async def run_server(
         background.append(asyncio.create_task(worker.run()))
     if runner:
         background.append(asyncio.create_task(runner.run()))
+    monitor = OperationsMonitor(rt, limits=worker.limits) if worker else None
+    if monitor:
+        background.append(asyncio.create_task(monitor.run()))
     for task in background:
         task.add_done_callback(lambda task: _worker_ended(task, server))
     router_task = asyncio.create_task(router.run())
@@ -149,12 +157,15 @@ async def run_worker(
     opened = await open_runtime(settings, migrate=migrate)
     rt = opened.rt
     link = await open_event_link(rt, event_hub)
+    rt.metrics.tracer = start_tracing("hookwire", os.environ)
     session, sender = open_sender(rt.settings)
     worker = DeliveryWorker(rt, sender)
     runner = AutomationRunner(rt, automations, environ=os.environ) if automations else None
+    monitor = OperationsMonitor(rt, limits=worker.limits)
 
     def stop() -> None:
         worker.stop()
+        monitor.stop()
         if runner:
             runner.stop()
 
@@ -167,9 +178,10 @@ async def run_worker(
         tasks = [asyncio.create_task(worker.run(burst=burst, burst_horizon=0.0))]
         if runner:
             tasks.append(asyncio.create_task(runner.run(burst=burst, burst_horizon=0.0)))
+        monitoring = asyncio.create_task(monitor.run())
         await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
         stop()  # one failed (or a burst finished): the others stop too
-        await asyncio.gather(*tasks)
+        await asyncio.gather(*tasks, monitoring)
     finally:
         await stop_activity_log(activity_log)
         await session.close()

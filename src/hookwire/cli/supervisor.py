@@ -39,6 +39,7 @@ import click
 from hookwire.cli.banner import banner
 from hookwire.cli.ports import bind_listen_socket
 from hookwire.cli.runtime import open_runtime
+from hookwire.operations import metrics
 from hookwire.settings import SETTINGS, Settings
 
 log = logging.getLogger("hookwire.supervisor")
@@ -145,6 +146,7 @@ async def supervise(settings: Settings, count: int, config: Path | None) -> None
     plan = plan_processes(resolved, count)
     hub = None
     tmpdir = tempfile.mkdtemp(prefix="hookwire-")
+    resolved = metrics.for_children(resolved, tmpdir)  # /metrics of any child sums them all
     env = {**os.environ, SETTINGS_ENV: encode_settings(resolved)}
     base = [sys.executable, "-m", "hookwire", "_child", "--parent-pid", str(os.getpid())]
     if config is not None:

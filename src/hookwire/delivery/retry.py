@@ -3,7 +3,9 @@
 The schedule (HOOKWIRE_RETRY_SCHEDULE) lists the delays after the immediate first
 attempt; each delay is jittered by +-20% so a burst of failures does not retry in
 lockstep. Only 2xx is success. A `Retry-After` from a 429 or 503 pushes the retry
-later, never earlier. `410 Gone` ends the delivery and disables the endpoint.
+later, never earlier. `410 Gone` ends the delivery and disables the endpoint. A failed
+response with the header `webhook-delivery: abort-message` ends the delivery without further
+retries (Svix's convention for a receiver that will never accept this message).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ JITTER = 0.2
 MAX_RETRY_AFTER = 24 * 3600.0
 RETRY_AFTER_STATUSES = frozenset({429, 503})
 GONE = 410
+ABORT_MESSAGE = "abort-message"  # the value of a `webhook-delivery` response header
 
 
 def is_success(status_code: int) -> bool:
@@ -77,15 +80,19 @@ def judge_attempt(
     *,
     now: float,
     rand: random.Random | None = None,
+    delivery_header: str | None = None,
 ) -> Verdict:
     """The verdict on an attempt that got `status_code` (0: no response), the n-th one made.
 
-    `now` is when the response arrived (an HTTP-date Retry-After is relative to it).
+    `now` is when the response arrived (an HTTP-date Retry-After is relative to it);
+    `delivery_header` is the response's `webhook-delivery` header.
     """
     if is_success(status_code):
         return Verdict(success=True, retry_in=None)
     if status_code == GONE:
         return Verdict(success=False, retry_in=None, disable_endpoint=True)
+    if delivery_header is not None and delivery_header.strip().lower() == ABORT_MESSAGE:
+        return Verdict(success=False, retry_in=None)
     retry_after = None
     if status_code in RETRY_AFTER_STATUSES:
         retry_after = parse_retry_after(retry_after_header, now)

@@ -50,6 +50,7 @@ from hookwire.delivery.sender import Sender, SendResult
 from hookwire.delivery.signing import sign
 from hookwire.events import ATTEMPT_RECORDED
 from hookwire.ids import new_id
+from hookwire.operations.attempt_facts import attempt_facts
 from hookwire.runtime import Runtime
 from hookwire.store import Row
 
@@ -126,6 +127,10 @@ class DeliveryWorker:
 
     def wake(self) -> None:
         self._wake.set()
+
+    @property
+    def limits(self) -> EndpointLimits:
+        return self._limits
 
     def stop(self) -> None:
         """Stop claiming; in-flight attempts finish and are recorded, the rest released; run() returns."""
@@ -411,6 +416,7 @@ class DeliveryWorker:
                 d["attempts"] + 1,
                 schedule,
                 now=item.finished_at / 1000,
+                delivery_header=result.headers.get("webhook-delivery"),
             )
             attempts.append(_attempt_row(item, SUCCESS if verdict.success else FAIL))
             update = {"id": d["id"], "lease": self._leases.get(d["id"], _LOST)}
@@ -449,7 +455,7 @@ class DeliveryWorker:
             self._done[:0] = batch  # recorded on the next try
             self._to_defer[:0] = deferred
             raise
-        for item, attempt in zip(batch, attempts, strict=True):
+        for item, attempt, update in zip(batch, attempts, updates, strict=True):
             self._leases.pop(item.delivery["id"], None)
             self._rt.events.publish(
                 ATTEMPT_RECORDED,
@@ -460,6 +466,7 @@ class DeliveryWorker:
                     "appId": attempt["app_id"],
                     "status": attempt["status"],
                     "responseStatusCode": attempt["response_status_code"],
+                    **attempt_facts(self._rt, item.delivery["attempts"] + 1, update["status"], attempt),
                 },
             )
         for row in deferred:

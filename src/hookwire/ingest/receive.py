@@ -122,3 +122,4 @@ async def receive(
 def _announce(rt: Runtime, source: Row, request_id: str, status: str) -> None:
     """Tell live readers (dashboard request bin, `hookwire listen`) once the request is committed."""
     rt.events.publish(INBOUND_RECEIVED, {"requestId": request_id, "sourceId": source["id"], "status": status})
+    rt.metrics.inbound.labels(source["type"], status).inc()

@@ -12,6 +12,8 @@ from hookwire.delivery.signing import generate_secret, is_valid_secret
 from hookwire.delivery.ssrf import check_url_syntax
 from hookwire.errors import Conflict, NotFound, ValidationFailed
 from hookwire.ids import new_id
+from hookwire.operations import operational_webhooks
+from hookwire.operations.event_types import OPERATIONAL_APP_ID, OPERATIONAL_EVENT_TYPES
 from hookwire.outbound.applications import require_app
 from hookwire.outbound.keys import check_new_key
 from hookwire.outbound.messages import create_message
@@ -90,11 +92,14 @@ def _check_secret(secret: str, field: str = "secret") -> None:
         )
 
 
-async def _check_event_types(db: Executor, names: list[str] | None) -> list[str] | None:
+async def _check_event_types(db: Executor, names: list[str] | None, app_id: str) -> list[str] | None:
     if names is None:
         return None
     for name in names:
-        if await db.fetchrow("get_event_type", name=name) is None:
+        if app_id == OPERATIONAL_APP_ID:  # operational endpoints filter hookwire's own event types
+            if name not in OPERATIONAL_EVENT_TYPES:
+                raise ValidationFailed.field(["eventTypes"], f"{name!r} is not an operational event type")
+        elif await db.fetchrow("get_event_type", name=name) is None:
             raise ValidationFailed.field(["eventTypes"], f"event type {name!r} does not exist")
     return names or None
 
@@ -126,7 +131,7 @@ def _check_new(data: EndpointIn) -> None:
 async def _insert(rt: Runtime, tx: Executor, app: Row, data: EndpointIn) -> EndpointOut:
     if data.uid is not None and await find_endpoint(tx, app["id"], data.uid) is not None:
         raise Conflict(f"an endpoint with uid {data.uid!r} already exists")
-    event_types = await _check_event_types(tx, data.event_types)
+    event_types = await _check_event_types(tx, data.event_types, app["id"])
     endpoint_id = new_id("ep")
     now = now_ms()
     inserted = await tx.execute(
@@ -157,7 +162,15 @@ async def create_endpoint(rt: Runtime, app_key: str, data: EndpointIn) -> Endpoi
     _check_new(data)
     async with rt.db.transaction() as tx:
         app = await require_app(tx, app_key)
-        return await _insert(rt, tx, app, data)
+        created = await _insert(rt, tx, app, data)
+    await _announce(rt, app, None, created.id)
+    return created
+
+
+async def _announce(rt: Runtime, app: Row, before: Row | None, endpoint_id: str | None) -> None:
+    """Tell the operational webhooks about a committed change (see operations.operational_webhooks)."""
+    after = await find_endpoint(rt.db, app["id"], endpoint_id) if endpoint_id is not None else None
+    await operational_webhooks.endpoint_changed(rt, app, before, after)
 
 
 async def get_endpoint(rt: Runtime, app_key: str, key: str) -> EndpointOut:
@@ -189,7 +202,7 @@ async def _update(rt: Runtime, tx: Executor, row: Row, changes: dict[str, Any]) 
         if other is not None and other["id"] != row["id"]:
             raise Conflict(f"an endpoint with uid {changes['uid']!r} already exists")
     if "event_types" in changes:
-        types = await _check_event_types(tx, changes["event_types"])
+        types = await _check_event_types(tx, changes["event_types"], row["app_id"])
         changes["event_types"] = orjson.dumps(types).decode() if types else None
     if "channels" in changes:
         changes["channels"] = orjson.dumps(changes["channels"]).decode() if changes["channels"] else None
@@ -232,15 +245,18 @@ async def upsert_endpoint(rt: Runtime, app_key: str, key: str, data: EndpointIn)
         if row is None:
             if data.uid is None:
                 data = data.model_copy(update={"uid": check_new_key(key, "endpoint_id")})
-            return await _insert(rt, tx, app, data), True
-        changes = data.model_dump(exclude={"headers", "version", "secret"})
-        if data.uid is None:
-            changes["uid"] = row["uid"]
-        if data.secret is not None:
-            changes["secret"] = data.secret
-        if data.headers is not None:
-            changes["headers"] = rt.box.seal(orjson.dumps(data.headers).decode())
-        return await _update(rt, tx, row, changes), False
+            result, created = await _insert(rt, tx, app, data), True
+        else:
+            changes = data.model_dump(exclude={"headers", "version", "secret"})
+            if data.uid is None:
+                changes["uid"] = row["uid"]
+            if data.secret is not None:
+                changes["secret"] = data.secret
+            if data.headers is not None:
+                changes["headers"] = rt.box.seal(orjson.dumps(data.headers).decode())
+            result, created = await _update(rt, tx, row, changes), False
+    await _announce(rt, app, row, result.id)
+    return result, created
 
 
 async def patch_endpoint(rt: Runtime, app_key: str, key: str, patch: EndpointPatch) -> EndpointOut:
@@ -250,14 +266,17 @@ async def patch_endpoint(rt: Runtime, app_key: str, key: str, patch: EndpointPat
     else:
         _check_secret(changes["secret"])
     async with rt.db.transaction() as tx:
-        _, row = await require_endpoint(tx, app_key, key)
-        return await _update(rt, tx, row, changes)
+        app, row = await require_endpoint(tx, app_key, key)
+        result = await _update(rt, tx, row, changes)
+    await _announce(rt, app, row, result.id)
+    return result
 
 
 async def delete_endpoint(rt: Runtime, app_key: str, key: str) -> None:
     async with rt.db.transaction() as tx:
-        _, row = await require_endpoint(tx, app_key, key)
+        app, row = await require_endpoint(tx, app_key, key)
         await tx.execute("delete_endpoint", id=row["id"])
+    await _announce(rt, app, row, None)
 
 
 # ------------------------------------------------------------------ secrets

@@ -144,7 +144,17 @@ def _message_row(
         "tags": orjson.dumps(data.tags).decode() if data.tags else None,
         "now": now,
         "deliver_at": to_ms(data.deliver_at) if data.deliver_at else None,
+        "expunge_at": _expunge_at(data, now),
     }
+
+
+def _expunge_at(data: MessageIn, now: int) -> int | None:
+    """When the message's own retention ends (operations/retention.py purges it then), if it has one."""
+    if data.payload_retention_hours:
+        return now + data.payload_retention_hours * 3_600_000
+    if data.payload_retention_period:
+        return now + data.payload_retention_period * 86_400_000
+    return None
 
 
 async def _targets(db: Executor, app_id: str, data: MessageIn, only_endpoint: str | None) -> list[str]:

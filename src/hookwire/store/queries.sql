@@ -142,9 +142,9 @@ WHERE id = :id AND disabled = 0 AND first_failure_at IS NOT NULL AND first_failu
 
 -- name: insert_message --
 INSERT INTO messages (id, app_id, event_type, event_id, idempotency_key, payload, channels, tags,
-    created_at, deliver_at)
+    created_at, deliver_at, expunge_at)
 VALUES (:id, :app_id, :event_type, :event_id, :idempotency_key, :payload, :channels, :tags, :now,
-    :deliver_at)
+    :deliver_at, :expunge_at)
 ON CONFLICT DO NOTHING;
 
 -- name: get_message --

@@ -21,7 +21,7 @@ def traffic_chart(buckets: list[Bucket], bucket_ms: int, width: int = 960, heigh
         f'<desc id="chart-desc">Peak {top:.1f} deliveries per minute. Bars are deliveries per minute; '
         "the line is the success rate.</desc>",
         f'<line class="axis" x1="{left}" y1="{height - bottom}" x2="{width}" y2="{height - bottom}"/>',
-        f'<text x="0" y="14">{top:.1f}/min</text><text x="0" y="{height - bottom}">0</text>',
+        f'<text x="0" y="28">{top:.1f}/min</text><text x="0" y="{height - bottom}">0</text>',
     ]
     points = []
     for i, (bucket, rate) in enumerate(zip(buckets, per_minute, strict=True)):

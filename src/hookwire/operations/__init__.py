@@ -1,0 +1,1 @@
+"""Operations: operational webhooks, alerting, metrics, health, tracing and retention."""
