@@ -10,6 +10,7 @@ import pytest
 from svix.api import Svix, SvixOptions
 
 from tests.delivery.conftest import workers  # noqa: F401 (the delivery tests' fixture, shared)
+from tests.ingest.test_automations_runs import source  # noqa: F401 (the automation tests' fixture)
 from tests.support.receiver import Receiver
 from tests.support.server import HookwireProcess
 

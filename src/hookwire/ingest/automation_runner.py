@@ -26,6 +26,7 @@ from typing import Any
 
 from hookwire.clock import now_ms
 from hookwire.ingest.automation_config import Automation
+from hookwire.ingest.automation_hook import FAIL
 from hookwire.ingest.automation_process import (
     KILL_GRACE,
     OUTPUT_GRACE,
@@ -34,6 +35,7 @@ from hookwire.ingest.automation_process import (
     run_command,
 )
 from hookwire.ingest.automation_queue import attempt_row, claim_due_runs, extend_leases, next_state
+from hookwire.operations.automation_events import automation_attempt_failed
 from hookwire.runtime import Runtime
 from hookwire.store import Row
 
@@ -215,6 +217,16 @@ class AutomationRunner:
         self._leases.pop(run["id"], None)
         self.finished += 1
         if not result.success:
+            await automation_attempt_failed(
+                self._rt,
+                automation=automation.name,
+                run=run,
+                attempt_number=run["attempts"] + 1,
+                exhausted=status == FAIL,
+                exit_code=result.exit_code,
+                error=result.error,
+                at=now,
+            )
             log.warning(
                 "automation %s: run %s attempt %d failed (exit %s%s)",
                 automation.name,

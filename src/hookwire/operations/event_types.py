@@ -21,7 +21,8 @@ INGEST_ENDPOINT_DISABLED = "ingest.endpoint.disabled"
 INGEST_ATTEMPT_FAILING = "ingest.message.attempt.failing"
 INGEST_ATTEMPT_EXHAUSTED = "ingest.message.attempt.exhausted"
 INGEST_ATTEMPT_RECOVERED = "ingest.message.attempt.recovered"
-AUTOMATION_FAILING = "automation.run.failing"  # hookwire's own: no Svix equivalent
+AUTOMATION_FAILING = "automation.run.failing"  # hookwire's own two: automations are not in Svix
+AUTOMATION_EXHAUSTED = "automation.run.exhausted"
 
 OPERATIONAL_EVENT_TYPES = frozenset(
     {
@@ -38,6 +39,7 @@ OPERATIONAL_EVENT_TYPES = frozenset(
         INGEST_ATTEMPT_EXHAUSTED,
         INGEST_ATTEMPT_RECOVERED,
         AUTOMATION_FAILING,
+        AUTOMATION_EXHAUSTED,
     }
 )
 

@@ -103,7 +103,7 @@ class PostgresDatabase:
     @classmethod
     async def open(cls, dsn: str, *, min_size: int = 1, max_size: int = 10) -> PostgresDatabase:
         try:
-            pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size)
+            pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, reset=_keep_session)
         except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
             raise StoreError(f"cannot connect to PostgreSQL at {redact_url(dsn)}: {exc}") from exc
         assert pool is not None
@@ -191,3 +191,13 @@ class PostgresDatabase:
     async def close(self) -> None:
         await self._listener.close()
         await asyncio.wait_for(self._pool.close(), timeout=10)
+
+
+async def _keep_session(_conn: asyncpg.Connection) -> None:
+    """What the pool runs when a connection comes back: nothing beyond asyncpg's own cleanup,
+    which always ends an open transaction. asyncpg's default also sends `RESET ALL; UNLISTEN *;
+    CLOSE ALL; pg_advisory_unlock_all()`, one more round trip per use, which was a fifth of the
+    API's CPU per message on PostgreSQL (py-spy, docs/benchmarks.md). Pool connections hold no
+    such state here: LISTEN uses its own connections, the migration lock is released in a
+    `finally`, and no query changes a session setting."""
+
