@@ -200,4 +200,3 @@ async def _keep_session(_conn: asyncpg.Connection) -> None:
     API's CPU per message on PostgreSQL (py-spy, docs/benchmarks.md). Pool connections hold no
     such state here: LISTEN uses its own connections, the migration lock is released in a
     `finally`, and no query changes a session setting."""
-
