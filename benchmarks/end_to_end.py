@@ -48,7 +48,7 @@ async def _timed(
 ) -> dict[str, Any]:
     """Run `send` (returns the wall-clock start) while waiting for n arrivals at the receiver."""
     await ctx.sink.reset()
-    waiting = asyncio.create_task(ctx.sink.wait_for(n, timeout=max(120.0, n / 100), alive=alive))
+    waiting = asyncio.create_task(ctx.sink.wait_for(n, timeout=max(120.0, n / 25), alive=alive))
     try:
         started = await send()
     except BaseException:

@@ -27,6 +27,7 @@ from hookwire.api import (
 )
 from hookwire.api.errors import CatchUnexpected, install_error_handlers
 from hookwire.api.limits import BodySizeLimit
+from hookwire.api.message_fast_path import MessageCreateFastPath
 from hookwire.api.nul_guard import RejectNulInUrl
 from hookwire.api.request_log import RequestLog
 from hookwire.operations import probes
@@ -54,6 +55,8 @@ def create_app(rt: Runtime) -> FastAPI:
     app.include_router(transformations.ingest_router)
     app.include_router(ingest_extras.old_prefix_router)
     app.include_router(probes.router)  # /healthz, /readyz, /metrics
+    # first in line: the plain POST .../msg skips FastAPI's routing and injection (see the module)
+    app.router.routes.insert(0, MessageCreateFastPath.for_router_routes(rt, messages.router.routes))
     ui.install(app)
     # The last one added runs first: CatchUnexpected wraps everything, so even a bug in a guard
     # is answered with JSON.

@@ -9,9 +9,9 @@ from starlette.responses import Response
 
 from hookwire.api.deps import require_admin
 from hookwire.api.json_body import StrictJsonRoute
+from hookwire.api.message_fast_path import accept_message
 from hookwire.api.params import split_list
 from hookwire.api.responses import json_response, no_content
-from hookwire.events import MESSAGE_CREATED
 from hookwire.outbound import messages, precheck
 from hookwire.outbound.models import (
     ListResponse,
@@ -33,13 +33,11 @@ async def create_message(
     with_content: bool = True,
     idempotency_key: str | None = Header(default=None, max_length=256),
 ) -> Response:
-    """Store the message and queue one delivery per matching endpoint; 202 means it is on disk."""
-    message, created = await messages.create_message(rt, app_id, data, idempotency_key=idempotency_key)
-    if created:
-        rt.events.publish(MESSAGE_CREATED, {"msgId": message.id})
-    if not with_content:
-        message = message.model_copy(update={"payload": {}})
-    return json_response(message, 202)
+    """Store the message and queue one delivery per matching endpoint; 202 means it is on disk.
+
+    The plain case of this request is answered by `message_fast_path` without FastAPI's
+    machinery; both end in `accept_message`."""
+    return await accept_message(rt, app_id, data, idempotency_key, with_content=with_content)
 
 
 @router.post("/precheck/active", response_model=MessagePrecheckOut)
