@@ -24,7 +24,8 @@ def serve(database_url: str, tmp_path: Path) -> Iterator[ServeFn]:
 
         def start(**env: str) -> HookwireProcess:
             proc = HookwireProcess(database_url, log=tmp_path / "hookwire.log", **env)
-            return stack.enter_context(proc)
+            stack.callback(proc.__exit__, None, None, None)  # also when start() times out
+            return proc.start()
 
         yield start
 
