@@ -4,7 +4,8 @@
      ├── ConfigError             a setting is missing or invalid (raised at start, before serving)
      ├── TransformationFailed    an endpoint's JavaScript transformation threw, ran too long, or returned junk
      ├── StoreError              the database failed in a way the caller cannot fix
-     │    └── ConstraintViolation  a write broke a constraint (a row it refers to is gone)
+     │    ├── ConstraintViolation  a write broke a constraint (a row it refers to is gone)
+     │    └── DatabaseUnavailable  the database cannot be reached or is busy: retry later (503)
      └── ApiError                a request cannot be served; carries the HTTP status and Svix error code
           ├── BadRequest         400  {"code": "bad_request", ...}
           ├── Unauthorized       401  {"code": "authentication_failed", ...}
@@ -45,6 +46,17 @@ class ConstraintViolation(StoreError):
 
     Both drivers raise this one type, so a use-case can decide what the conflict means
     without knowing which database it runs on."""
+
+
+class DatabaseUnavailable(StoreError):
+    """The database cannot be reached, is restarting, or is busy or failing its disk I/O.
+
+    Both drivers translate their own errors of this kind (asyncpg connection errors,
+    SQLite BUSY/LOCKED/IOERR/CANTOPEN/FULL) into this one type at the store boundary. It
+    is about the system, never about a row: the API answers 503 with Retry-After, and the
+    queue loops retry the batch instead of failing the rows in it."""
+
+    retry_after = 1  # seconds a client should wait before trying again
 
 
 class ApiError(HookwireError):

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from hookwire.errors import ConfigError
+from hookwire.redact import redact_url
 
 DEFAULT_RETRY_SCHEDULE = "5s,5m,30m,2h,5h,10h,10h"
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -171,8 +172,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "lease_seconds",
         "HOOKWIRE_LEASE_SECONDS",
-        60.0,
-        "how long a claimed delivery stays with its worker before another may take it",
+        10.0,
+        "how long a claimed delivery stays with a worker that stopped heart-beating (a live worker "
+        "extends it every third of it), so a crashed worker's deliveries go out again within it",
         float,
     ),
     Setting(
@@ -189,6 +191,35 @@ SETTINGS: tuple[Setting, ...] = (
         "disable an endpoint that has failed without a success for this long",
     ),
     Setting("log_level", "HOOKWIRE_LOG_LEVEL", "info", "debug, info, warning or error"),
+    # --- HTTP front door (cli/http_server.py)
+    Setting(
+        "max_header_bytes",
+        "HOOKWIRE_MAX_HEADER_BYTES",
+        64 * 1024,
+        "largest request line + headers the HTTP server reads (431 and close above it)",
+        int,
+    ),
+    Setting(
+        "header_timeout",
+        "HOOKWIRE_HEADER_TIMEOUT",
+        10.0,
+        "seconds a client has to send a complete request head before the connection is closed",
+        float,
+    ),
+    Setting(
+        "keep_alive_timeout",
+        "HOOKWIRE_KEEP_ALIVE_TIMEOUT",
+        5.0,
+        "seconds an idle keep-alive connection stays open",
+        float,
+    ),
+    Setting(
+        "max_connections",
+        "HOOKWIRE_MAX_CONNECTIONS",
+        4096,
+        "open HTTP connections per process; past it new connections get a 503 and are closed",
+        int,
+    ),
     # ---- operations: alerting, metrics, retention (docs/operations.md)
     Setting(
         "alert_webhook_url",
@@ -329,10 +360,14 @@ class Settings:
     endpoint_concurrency: int = 50
     circuit_breaker_failures: int = 5
     circuit_breaker_cooldown: float = 5.0
-    lease_seconds: float = 60.0
+    lease_seconds: float = 10.0
     poll_interval: float = 1.0
     disable_after: str = "5d"
     log_level: str = "info"
+    max_header_bytes: int = 64 * 1024
+    header_timeout: float = 10.0
+    keep_alive_timeout: float = 5.0
+    max_connections: int = 4096
     alert_webhook_url: str | None = None
     alert_email_to: str | None = None
     smtp_host: str = "localhost"
@@ -386,9 +421,15 @@ class Settings:
             raise SettingError("port", "is not a TCP port; use 1-65535")
         if not (self.database_url.startswith("sqlite:///") or self.database_url.startswith("postgres")):
             raise ConfigError(
-                f"HOOKWIRE_DATABASE_URL={self.database_url!r} is not supported; "
+                f"HOOKWIRE_DATABASE_URL={redact_url(self.database_url)!r} is not supported; "
                 "use sqlite:///PATH or postgresql://user@host:port/db"
             )
+        if self.max_header_bytes < 1024:
+            raise ConfigError(f"HOOKWIRE_MAX_HEADER_BYTES={self.max_header_bytes} must be at least 1024")
+        if self.header_timeout <= 0 or self.keep_alive_timeout <= 0:
+            raise ConfigError("HOOKWIRE_HEADER_TIMEOUT and HOOKWIRE_KEEP_ALIVE_TIMEOUT must be positive")
+        if self.max_connections < 1:
+            raise ConfigError(f"HOOKWIRE_MAX_CONNECTIONS={self.max_connections} must be at least 1")
         if self.request_timeout <= 0:
             raise ConfigError("HOOKWIRE_REQUEST_TIMEOUT must be positive")
         if self.processes < 0:

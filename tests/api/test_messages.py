@@ -57,7 +57,7 @@ def test_channel_filter_delivers_only_matching_messages(svix: Svix, receiver: Re
     assert _destinations(svix, app_id, plain.id) == [everything.id]
 
 
-def test_event_id_and_idempotency_key_each_make_one_message(svix: Svix, receiver: Receiver) -> None:
+def test_event_id_conflicts_and_idempotency_key_replays(svix: Svix, receiver: Receiver) -> None:
     app_id = _app(svix, "order.placed")
     ep = svix.endpoint.create(app_id, EndpointIn(url=receiver.url))
 
@@ -66,20 +66,32 @@ def test_event_id_and_idempotency_key_each_make_one_message(svix: Svix, receiver
     first = svix.message.create(
         app_id, MessageIn(event_type="order.placed", event_id="order-1", payload={"v": 1}), content
     )
-    repeat = svix.message.create(
-        app_id, MessageIn(event_type="order.placed", event_id="order-1", payload={"v": 2}), content
+    with pytest.raises(HttpError) as repeat:
+        svix.message.create(
+            app_id, MessageIn(event_type="order.placed", event_id="order-1", payload={"v": 2})
+        )
+    assert (repeat.value.status_code, repeat.value.code) == (409, "conflict")
+    assert first.id in repeat.value.detail  # Svix answers 409; the detail names the stored message
+
+    # The same eventId under the idempotency-key that stored it is a replay, not a conflict.
+    replay_key = MessageCreateOptions(idempotency_key="order-1-key", with_content=True)
+    stored = svix.message.create(
+        app_id, MessageIn(event_type="order.placed", event_id="order-2", payload={"v": 1}), replay_key
     )
-    assert (repeat.id, repeat.payload) == (first.id, {"v": 1})
+    replayed = svix.message.create(
+        app_id, MessageIn(event_type="order.placed", event_id="order-2", payload={"v": 1}), replay_key
+    )
+    assert (replayed.id, replayed.payload) == (stored.id, {"v": 1})
 
     keyed = MessageCreateOptions(idempotency_key="checkout-7", with_content=True)
     once = svix.message.create(app_id, MessageIn(event_type="order.placed", payload={"k": 1}), keyed)
     twice = svix.message.create(app_id, MessageIn(event_type="order.placed", payload={"k": 2}), keyed)
     assert (twice.id, twice.payload) == (once.id, {"k": 1})
 
-    assert sorted(m.id for m in svix.message.list(app_id).data) == sorted([first.id, once.id])
+    assert sorted(m.id for m in svix.message.list(app_id).data) == sorted([first.id, stored.id, once.id])
     assert svix.message.get(app_id, "order-1").id == first.id
-    delivered = {r.headers["webhook-id"] for r in receiver.wait_for(2)}
-    assert delivered == {first.id, once.id}
+    delivered = {r.headers["webhook-id"] for r in receiver.wait_for(3)}
+    assert delivered == {first.id, stored.id, once.id}
     assert _destinations(svix, app_id, first.id) == [ep.id] == _destinations(svix, app_id, once.id)
 
 

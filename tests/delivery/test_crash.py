@@ -68,11 +68,11 @@ async def _wait_all_succeeded(rt: Runtime, timeout: float) -> None:
 
 
 async def _start_and_interrupt(
-    rt: Runtime, database_url: str, receiver: Receiver, log: Path, *, kill: bool
+    rt: Runtime, database_url: str, receiver: Receiver, log: Path, *, kill: bool, env: dict[str, str] = ENV
 ) -> set[str]:
     receiver.default = Reply(200, delay=0.02)
     msg_ids = await _queue_messages(rt, receiver.url + "/hook")
-    server = HookwireProcess(database_url, log=log, **ENV)
+    server = HookwireProcess(database_url, log=log, **env)
     try:
         server.start(timeout=90)
         await asyncio.to_thread(receiver.wait_for, 50, 30.0)

@@ -232,7 +232,10 @@ def test_the_command_environment_drops_hookwire_settings_and_adds_the_metadata()
 NOW = 1_000_000
 OK = CommandResult(0, "", "", 5)
 EXIT_1 = CommandResult(1, "", "", 5)
-NOT_STARTED = CommandResult(None, "", "", 0, error="cannot start './x': No such file or directory")
+NOT_STARTED = CommandResult(
+    None, "", "", 0, error="cannot start './x': No such file or directory", unstartable=True
+)
+NO_FDS = CommandResult(None, "", "", 0, error="cannot start './x': Too many open files")
 TIMED_OUT = CommandResult(-15, "", "", 500, error="timed out after 0.5s; killed the process group")
 STOPPED = CommandResult(-15, "", "", 500, error="interrupted", interrupted=True)
 
@@ -245,7 +248,8 @@ STOPPED = CommandResult(-15, "", "", 500, error="interrupted", interrupted=True)
         (EXIT_1, 1, PENDING, (800, 1200)),  # the first delay, +-20%
         (EXIT_1, 2, PENDING, (8000, 12000)),
         (EXIT_1, 3, FAIL, (0, 0)),  # the schedule is exhausted
-        (NOT_STARTED, 1, PENDING, (800, 1200)),
+        (NOT_STARTED, 1, FAIL, (0, 0)),  # a poison pill: the same on every retry
+        (NO_FDS, 1, PENDING, (800, 1200)),  # local and passing: retried
         (TIMED_OUT, 2, PENDING, (8000, 12000)),
         (TIMED_OUT, 3, FAIL, (0, 0)),
         (STOPPED, 3, PENDING, (0, 0)),  # not the command's fault: again at once, even when exhausted

@@ -388,3 +388,31 @@ async def test_claims_racing_from_many_processes_keep_serial_keys_and_concurrenc
 
     claimed = Counter(run["automation"] for claim in claims for run in claim)
     assert claimed == {"serial": 1, "capped": 3}
+
+
+async def test_a_command_that_cannot_start_fails_its_run_with_the_reason_and_others_still_run(
+    runtime: Runtime, source: Source, tmp_path: Path
+) -> None:
+    command = script(tmp_path, "record", RECORD)
+    gone = tmp_path / "deploy.sh"
+    gone.write_text("#!/bin/sh\n")
+    gone.chmod(0o755)
+    automations = declare(
+        tmp_path,
+        f'name = "missing-binary"\nsource = "github-main"\ncommand = ["{gone}"]',
+        f'name = "works"\nsource = "github-main"\n{command}',
+    )
+    gone.unlink()  # removed after the server started, e.g. by a deploy
+    await send_event(runtime, source, {"n": 1}, *automations)
+    await send_event(runtime, source, {"n": 2}, *automations)
+
+    await drain(AutomationRunner(runtime, automations, environ={"PATH": os.defpath}))
+
+    assert sorted(r["event"]["n"] for r in records(tmp_path)) == [1, 2]
+    broken = await list_runs(runtime, limit=None, iterator=None, automation="missing-binary")
+    assert len(broken.data) == 2
+    for listed in broken.data:
+        run = await get_run(runtime, listed.id)
+        [attempt] = run.attempt_log  # failed at once: retrying cannot make the file appear
+        assert run.status == FAIL and attempt.exit_code is None
+        assert attempt.error is not None and "No such file or directory" in attempt.error

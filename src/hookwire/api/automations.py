@@ -7,13 +7,14 @@ from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
 from hookwire.api.deps import require_admin
+from hookwire.api.json_body import StrictJsonRoute
 from hookwire.api.params import RunStatusParam
 from hookwire.api.responses import json_response
 from hookwire.ingest.automation_log import AutomationRunDetailOut, get_run, list_runs, rerun
 from hookwire.outbound.models import ListResponse
 from hookwire.runtime import Runtime
 
-router = APIRouter(prefix="/api/v1/automation", tags=["Automations (hookwire)"])
+router = APIRouter(prefix="/api/v1/automation", tags=["Automations (hookwire)"], route_class=StrictJsonRoute)
 
 
 @router.get("/run", response_model=ListResponse)

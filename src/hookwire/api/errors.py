@@ -1,8 +1,9 @@
 """Every error becomes Svix's JSON shape here, once: `{"code": ..., "detail": ...}`.
 
 Validation problems are 422 with a list of `{loc, msg, type}`; a body that is not
-JSON at all is 400; anything unexpected is logged and answered with a 500 JSON body
-that carries no traceback.
+JSON at all is 400; a database that is away or busy is 503 with `Retry-After`;
+anything unexpected is logged and answered with a 500 JSON body that carries no
+traceback.
 
 Unexpected errors are caught by `CatchUnexpected`, not by an `Exception` handler:
 Starlette re-raises after running such a handler, and uvicorn then drops the
@@ -12,6 +13,8 @@ keep-alive connection, so the client's next request on it would fail too.
 from __future__ import annotations
 
 import logging
+import math
+import time
 from typing import Any
 
 import orjson
@@ -22,7 +25,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hookwire.api.responses import json_response
-from hookwire.errors import ApiError
+from hookwire.errors import ApiError, DatabaseUnavailable
 
 log = logging.getLogger("hookwire.api")
 
@@ -60,6 +63,29 @@ def _clean(errors: list[Any]) -> list[dict[str, Any]]:
 async def _api_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
     return json_response(error_body(exc.code, exc.detail), exc.status_code)
+
+
+class _DatabaseUnavailableHandler:
+    """503 with Retry-After: the database is away or busy, so the client should come back,
+    and nothing about its request was wrong (a 500 would say hookwire is broken).
+
+    Logged once per interval with the number answered meanwhile, not once per request."""
+
+    def __init__(self, interval: float = 5.0) -> None:
+        self._interval = interval
+        self._logged_at = -math.inf
+        self._since = 0
+
+    async def __call__(self, _: Request, exc: Exception) -> Response:
+        assert isinstance(exc, DatabaseUnavailable)
+        self._since += 1
+        now = time.monotonic()
+        if now - self._logged_at >= self._interval:
+            log.warning("answered %d request(s) with 503 since the last report: %s", self._since, exc)
+            self._logged_at, self._since = now, 0
+        response = json_response(error_body("database_unavailable", str(exc)), 503)
+        response.headers["retry-after"] = str(exc.retry_after)
+        return response
 
 
 async def _validation_error(_: Request, exc: Exception) -> Response:
@@ -111,5 +137,6 @@ class CatchUnexpected:
 def install_error_handlers(app: FastAPI) -> None:
     """Map ApiError, validation and HTTP errors to JSON (add CatchUnexpected as the outer middleware)."""
     app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(DatabaseUnavailable, _DatabaseUnavailableHandler())
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

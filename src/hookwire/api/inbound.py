@@ -6,9 +6,10 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from hookwire.api.deps import get_runtime
+from hookwire.api.json_body import StrictJsonRoute
 from hookwire.ingest.receive import receive
 
-router = APIRouter(tags=["Ingest receive"])
+router = APIRouter(tags=["Ingest receive"], route_class=StrictJsonRoute)
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 

@@ -11,16 +11,19 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse, Response
 
 from hookwire.api.deps import require_admin
+from hookwire.api.json_body import StrictJsonRoute
 from hookwire.api.responses import json_response, no_content
 from hookwire.ingest import destinations, replay, requests
 from hookwire.ingest.models import AppRouteIn, AppRouteOut, InboundRequestOut
 from hookwire.outbound.models import ListResponse
 from hookwire.runtime import Runtime
 
-router = APIRouter(prefix="/ingest/api/v1/source/{source_id}", tags=["Ingest (hookwire)"])
+router = APIRouter(
+    prefix="/ingest/api/v1/source/{source_id}", tags=["Ingest (hookwire)"], route_class=StrictJsonRoute
+)
 OLD_PREFIX = "/api/v1/ingest/source/"
 NEW_PREFIX = "/ingest/api/v1/source/"
-old_prefix_router = APIRouter()
+old_prefix_router = APIRouter(route_class=StrictJsonRoute)
 
 
 @old_prefix_router.api_route(

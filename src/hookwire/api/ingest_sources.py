@@ -7,6 +7,7 @@ from pydantic import Field
 from starlette.responses import Response
 
 from hookwire.api.deps import require_admin
+from hookwire.api.json_body import StrictJsonRoute
 from hookwire.api.params import Order
 from hookwire.api.responses import json_response, no_content
 from hookwire.ingest import destinations, sources
@@ -29,7 +30,7 @@ from hookwire.outbound.models import (
 from hookwire.outbound.portal_access import PortalAccessOut
 from hookwire.runtime import Runtime
 
-router = APIRouter(prefix="/ingest/api/v1/source", tags=["Ingest Source"])
+router = APIRouter(prefix="/ingest/api/v1/source", tags=["Ingest Source"], route_class=StrictJsonRoute)
 
 
 @router.get("", response_model=ListResponse)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hookwire.cli.command_name import hookwire_command, path_hint
 from hookwire.cli.runtime import Opened
+from hookwire.redact import redact_url
 
 
 def banner(opened: Opened) -> str:
@@ -11,7 +12,7 @@ def banner(opened: Opened) -> str:
     url = f"http://{settings.host}:{settings.port}"
     command = hookwire_command()
     lines = [
-        f"hookwire is running at {url}  (database: {settings.database_url})",
+        f"hookwire is running at {url}  (database: {redact_url(settings.database_url)})",
         f"  API docs:    {url}/docs",
     ]
     if opened.new_token:

@@ -20,6 +20,7 @@ import uvicorn
 from hookwire.activity import start_activity_log, stop_activity_log
 from hookwire.api.app import create_app
 from hookwire.cli.banner import banner
+from hookwire.cli.http_server import raise_open_file_limit, server_config
 from hookwire.cli.ports import bind_listen_socket
 from hookwire.cli.runtime import open_runtime, open_sender
 from hookwire.delivery.worker import DeliveryWorker
@@ -28,6 +29,7 @@ from hookwire.ingest.automations import Automation, AutomationRunner, make_autom
 from hookwire.ingest.router import IngestRouter
 from hookwire.operations.monitor import OperationsMonitor
 from hookwire.operations.tracing import start_tracing
+from hookwire.redact import redact_url
 from hookwire.settings import Settings
 
 log = logging.getLogger("hookwire.serve")
@@ -85,15 +87,7 @@ async def run_server(
     if settings.workers and automations:
         runner = AutomationRunner(rt, automations, environ=os.environ)
     router = IngestRouter(rt, hooks=(make_automation_hook(automations),) if automations else ())
-    config = uvicorn.Config(
-        create_app(rt),
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-        lifespan="off",
-        loop="none",
-        timeout_graceful_shutdown=int(settings.request_timeout) + 1,
-    )
+    config = server_config(create_app(rt), settings)
 
     def stop_workers() -> None:
         if worker:
@@ -154,6 +148,7 @@ async def run_worker(
 ) -> None:
     from hookwire.cli.main import install_stop_handlers
 
+    raise_open_file_limit()  # outbound connections need descriptors too
     opened = await open_runtime(settings, migrate=migrate)
     rt = opened.rt
     link = await open_event_link(rt, event_hub)
@@ -171,7 +166,7 @@ async def run_worker(
 
     install_stop_handlers(stop)
     if migrate:  # a supervisor's child says nothing: the supervisor printed the banner
-        click.echo(f"hookwire worker started (database: {settings.database_url})", err=True)
+        click.echo(f"hookwire worker started (database: {redact_url(settings.database_url)})", err=True)
     activity_log = start_activity_log(rt.activity, rt.events)
     try:
         # --burst: run what is due now (retries scheduled for later stay queued), then exit.

@@ -3,6 +3,10 @@
 Every claimed batch re-reads the endpoints' small rows (url, version, sealed
 headers); decryption, the costly part, happens only when the version changed or a
 rotated-out secret expired.
+
+An endpoint whose stored settings cannot be opened (a secret sealed with another
+HOOKWIRE_SECRET_KEY, a corrupt row) comes back with `broken` set to the reason, so the
+worker fails its deliveries with that reason instead of failing the whole claimed batch.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import orjson
 
 from hookwire.delivery.signing import secret_key_bytes
 from hookwire.delivery.transformations import Transformation
+from hookwire.errors import StoreError
 from hookwire.secretbox import SecretBox
 from hookwire.store import Executor
 
@@ -28,6 +33,7 @@ class EndpointTarget:
     keys: tuple[bytes, ...]  # newest first
     refresh_at: int  # ms; when a rotated-out key expires and must stop signing
     throttle_rate: int | None = None  # messages per second; None: unthrottled
+    broken: str | None = None  # why this endpoint's settings cannot be used; None: usable
     transformation: Transformation | None = None  # only when enabled
 
 
@@ -55,25 +61,42 @@ class EndpointCache:
             or cached.refresh_at <= now
         ]
         secrets: dict[str, list[tuple[bytes, int | None]]] = {}
+        broken: dict[str, str] = {}
         if stale:
             for s in await db.fetch("signing_secrets", ids=stale, now=now):
-                key = secret_key_bytes(self._box.open(s["secret"]))
+                try:
+                    key = secret_key_bytes(self._box.open(s["secret"]))
+                except (StoreError, ValueError) as exc:
+                    broken[s["endpoint_id"]] = f"the endpoint's signing secret cannot be used: {exc}"
+                    continue
                 secrets.setdefault(s["endpoint_id"], []).append((key, s["expires_at"]))
         found: dict[str, EndpointTarget] = {}
         for row in rows:
             if row["id"] in stale:
                 keys = secrets.get(row["id"], [])
                 expiries = [e for _, e in keys if e is not None]
+                try:
+                    headers = orjson.loads(self._box.open(row["headers"]))
+                except (StoreError, ValueError) as exc:
+                    headers = {}
+                    broken.setdefault(row["id"], f"the endpoint's headers cannot be used: {exc}")
+                try:
+                    transformation = _transformation(self._box, row)
+                except (StoreError, ValueError, KeyError, TypeError) as exc:
+                    transformation = None
+                    broken.setdefault(row["id"], f"the endpoint's transformation cannot be used: {exc}")
                 self._targets[row["id"]] = EndpointTarget(
                     id=row["id"],
                     url=row["url"],
                     disabled=bool(row["disabled"]),
                     version=row["version"],
-                    headers=orjson.loads(self._box.open(row["headers"])),
+                    headers=headers,
                     keys=tuple(k for k, _ in keys),
-                    refresh_at=min(expiries) if expiries else 2**62,
+                    # a broken endpoint is read again on the next claim: the key may be fixed by then
+                    refresh_at=now if row["id"] in broken else (min(expiries) if expiries else 2**62),
                     throttle_rate=row["throttle_rate"],
-                    transformation=_transformation(self._box, row),
+                    broken=broken.get(row["id"]),
+                    transformation=transformation,
                 )
             found[row["id"]] = self._targets[row["id"]]
         return found

@@ -2,7 +2,12 @@
 
 Three guards, all in memory per worker process and all pure (time is passed in):
 
-* a **concurrency cap** — at most `max_inflight` attempts to one endpoint at once;
+* a **concurrency cap** — at most `max_inflight` attempts to one endpoint at once. The cap
+  adapts, like TCP's slow start: an endpoint starts at `start_inflight`, gains one slot for
+  every response that comes back within `slow_after` seconds, and loses half its slots for
+  every one slower than that (a timeout included). An endpoint that never answers therefore
+  never holds more than `start_inflight` slots, however many such endpoints there are, and
+  one that answers fast reaches `max_inflight` within a few dozen responses;
 * a **throttle** — an endpoint's `throttleRate` (messages per second) as a token bucket;
 * a **circuit breaker** — after `failure_threshold` consecutive failures the endpoint is
   skipped for `cooldown` seconds, then one probe is let through; a success closes it,
@@ -53,14 +58,24 @@ class _Breaker:
 @dataclass
 class EndpointLimits:
     max_inflight: int = 50
+    start_inflight: int = 4
+    slow_after: float = 1.0  # seconds; a response slower than this halves the endpoint's cap
     failure_threshold: int = 5
     cooldown: float = 5.0
     max_cooldown: float = MAX_COOLDOWN
     _inflight: dict[str, int] = field(default_factory=dict)  # only while > 0
+    _caps: dict[str, int] = field(default_factory=dict)  # adapted caps; absent: the starting cap
     _full: set[str] = field(default_factory=set)  # at max_inflight
     _buckets: dict[str, _Bucket] = field(default_factory=dict)  # dropped once full again
     _breakers: dict[str, _Breaker] = field(default_factory=dict)  # failures since the last success
     _tripped: set[str] = field(default_factory=set)  # breakers open or probing
+
+    def __post_init__(self) -> None:
+        self._start = max(1, min(self.start_inflight, self.max_inflight))
+
+    def cap(self, endpoint_id: str) -> int:
+        """How many attempts the endpoint may have in flight now (see the module docstring)."""
+        return self._caps.get(endpoint_id, self._start)
 
     def set_rate(self, endpoint_id: str, rate: int | None, now: float) -> None:
         """Apply the endpoint's throttleRate (messages/second); None or 0 removes the throttle."""
@@ -108,7 +123,8 @@ class EndpointLimits:
         """Take a slot for one attempt; False means defer the delivery (it was claimed in a batch).
         A manual attempt ignores the circuit breaker."""
         count = self._inflight.get(endpoint_id, 0)
-        if count >= self.max_inflight:
+        cap = self._caps.get(endpoint_id, self._start)
+        if count >= cap:
             return False
         breaker = None if manual or not self._breakers else self._breakers.get(endpoint_id)
         probe = False
@@ -127,12 +143,20 @@ class EndpointLimits:
             bucket.tokens -= 1
         count += 1
         self._inflight[endpoint_id] = count
-        if count >= self.max_inflight:
+        if count >= cap:
             self._full.add(endpoint_id)
         return True
 
-    def release(self, endpoint_id: str, *, success: bool, now: float, manual: bool = False) -> None:
-        """Record the outcome of an attempt that `try_acquire` let through."""
+    def release(
+        self, endpoint_id: str, *, success: bool, now: float, manual: bool = False, took: float = 0.0
+    ) -> None:
+        """Record the outcome of an attempt that `try_acquire` let through, `took` seconds long."""
+        cap = self._caps.get(endpoint_id, self._start)
+        if took >= self.slow_after:
+            if cap > 1:
+                self._caps[endpoint_id] = cap // 2
+        elif cap < self.max_inflight:
+            self._caps[endpoint_id] = cap + 1
         self._leave(endpoint_id)
         if success:
             if self._breakers and self._breakers.pop(endpoint_id, None) is not None:
@@ -163,7 +187,7 @@ class EndpointLimits:
 
     def at_cap(self, endpoint_id: str) -> bool:
         """Whether the endpoint has as many attempts in flight as it may (a slot frees soon)."""
-        return self._inflight.get(endpoint_id, 0) >= self.max_inflight
+        return self._inflight.get(endpoint_id, 0) >= self._caps.get(endpoint_id, self._start)
 
     def circuit_open(self, endpoint_id: str, now: float) -> bool:
         """Whether automatic attempts to the endpoint wait for its breaker (open, or probing)."""
@@ -188,5 +212,7 @@ class EndpointLimits:
             self._inflight[endpoint_id] = left
         else:
             self._inflight.pop(endpoint_id, None)
-        if self._full and left < self.max_inflight:
+        if left < self._caps.get(endpoint_id, self._start):
             self._full.discard(endpoint_id)
+        else:  # the cap shrank below what is still in flight
+            self._full.add(endpoint_id)

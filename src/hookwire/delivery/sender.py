@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
+from hookwire.delivery.local_errors import local_cause
 from hookwire.delivery.ssrf import blocked_reason
 
 MAX_RESPONSE_BYTES = 64 * 1024
@@ -29,6 +30,7 @@ class SendResult:
     body: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     error: str | None = None
+    local: bool = False  # failed on this machine before reaching the network: not an attempt
     canceled: bool = False  # nothing was sent: the endpoint's transformation cancelled it
 
 
@@ -106,4 +108,7 @@ class Sender:
             finally:
                 response.release()
         except _FAILURES as exc:
+            local = local_cause(exc)
+            if local is not None:  # not the receiver's fault: no attempt is counted (local_errors.py)
+                return SendResult(0, elapsed(), error=local, local=True)
             return SendResult(0, elapsed(), error=describe_error(exc, url, self._timeout))

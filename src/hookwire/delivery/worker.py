@@ -45,9 +45,11 @@ from hookwire.clock import now_ms
 from hookwire.delivery import transformations
 from hookwire.delivery.endpoint_cache import EndpointCache, EndpointTarget
 from hookwire.delivery.limits import MAX_COOLDOWN, EndpointLimits
-from hookwire.delivery.retry import is_success, judge_attempt
+from hookwire.delivery.local_errors import LOCAL_BACKOFF, LocalErrorLog
+from hookwire.delivery.retry import Verdict, is_success, judge_attempt
 from hookwire.delivery.sender import Sender, SendResult
 from hookwire.delivery.signing import sign
+from hookwire.errors import DatabaseUnavailable
 from hookwire.events import ATTEMPT_RECORDED
 from hookwire.ids import new_id
 from hookwire.operations.attempt_facts import attempt_facts
@@ -60,7 +62,10 @@ USER_AGENT = f"hookwire/{__version__}"
 SUCCESS, PENDING, FAIL, SENDING, CANCELED = 0, 1, 2, 3, 4
 _LOST = -1  # lease value of a row another worker took over: matches no row
 _MAX_BACKOFF = 30.0
+_RECORD_BACKOFF = 2.0
+_LOCAL_BACKOFF_MS = int(LOCAL_BACKOFF * 1000)
 _MIN_WAIT = 0.005
+_NO_RETRY = Verdict(success=False, retry_in=None)
 _CLAIM_SCAN = 1000  # due rows a claim looks at past held-back endpoints (claim_due_deliveries)
 
 
@@ -70,6 +75,7 @@ class _Done:
     target: EndpointTarget
     result: SendResult
     finished_at: int
+    final: bool = False  # failed for a reason of its own (see EndpointTarget.broken): no retry
 
 
 def build_headers(msg_id: str, timestamp: int, body: bytes, target: EndpointTarget) -> dict[str, str]:
@@ -116,6 +122,7 @@ class DeliveryWorker:
         self._waiting: dict[str, collections.deque[tuple[Row, Row, EndpointTarget]]] = {}  # at the cap
         self._to_defer: list[dict[str, Any]] = []  # waited at the cap, now held by throttle/breaker
         self._done: list[_Done] = []
+        self._local_errors = LocalErrorLog(log)
         self._wake = asyncio.Event()
         self._results_ready = asyncio.Event()
         self._stopping = False
@@ -157,11 +164,11 @@ class DeliveryWorker:
             try:
                 _, more = await self._claim_and_start()
                 timeout = await self._idle_timeout(burst, horizon) if not more else 0.0
-            except Exception:
+            except Exception as exc:
                 if burst:
                     raise
                 backoff = min(max(backoff * 2, 0.1), _MAX_BACKOFF)
-                log.exception("claiming deliveries failed; retrying in %.1fs", backoff)
+                _log_failure(exc, f"claiming deliveries failed; retrying in {backoff:.1f}s")
                 await self._sleep(backoff)
                 continue
             backoff = 0.0
@@ -240,6 +247,7 @@ class DeliveryWorker:
         limits, now_s = self._limits, now / 1000
         sendable: list[tuple[Row, Row, EndpointTarget]] = []
         waiting: list[tuple[Row, Row, EndpointTarget]] = []
+        waits: dict[str, int] = {}  # endpoint -> deliveries waiting for it, once counted
         try:
             ids = sorted({d["msg_id"] for d in claimed})
             # Both reads queue on the reader connection at once: one round trip of the loop.
@@ -257,13 +265,23 @@ class DeliveryWorker:
                 if msg is None or msg["payload"] is None or target is None or target.disabled:
                     canceled.append({"id": delivery["id"], "now": now, "lease": self._leases[delivery["id"]]})
                     continue
+                if target.broken is not None:  # a poison pill: fail it with its reason, go on
+                    self._fail_unsendable(delivery, target, target.broken, now)
+                    continue
                 manual = bool(delivery["manual"])
                 if limits.try_acquire(target.id, now_s, manual=manual):
                     sendable.append((delivery, msg, target))
                     continue
                 if limits.at_cap(target.id):
-                    waiting.append((delivery, msg, target))
-                    continue
+                    # At most one cap's worth waits in memory per endpoint; the rest go back to
+                    # the queue, so an endpoint that does not answer holds few worker slots.
+                    held = waits.get(target.id)
+                    if held is None:
+                        held = len(self._waiting.get(target.id, ()))
+                    if held < limits.cap(target.id):
+                        waits[target.id] = held + 1
+                        waiting.append((delivery, msg, target))
+                        continue
                 row = self._deferral(delivery, self._leases[delivery["id"]], target.id, now)
                 if manual or not limits.circuit_open(target.id, now_s):
                     self._paced_until = max(self._paced_until, row["due"])
@@ -285,6 +303,14 @@ class DeliveryWorker:
             self._waiting.setdefault(item[2].id, collections.deque()).append(item)
         for delivery, msg, target in sendable:
             self._launch(delivery, msg, target)
+
+    def _fail_unsendable(self, delivery: Row, target: EndpointTarget, reason: str, now: int) -> None:
+        """Record a failed attempt carrying `reason` and end the delivery as failed, without
+        sending: it can never be sent as it is, and must not hold up the rest of the batch."""
+        self._done.append(
+            _Done(delivery, target, SendResult(status_code=0, duration_ms=0, error=reason), now, True)
+        )
+        self._results_ready.set()
 
     def _launch(self, delivery: Row, msg: Row, target: EndpointTarget) -> None:
         self._quiet.clear()
@@ -352,12 +378,16 @@ class DeliveryWorker:
         self._done.append(_Done(delivery, target, result, finished))
         # The slot frees when the response is in, not when it is recorded: a waiting delivery
         # to the same endpoint starts now rather than after the next database round trip.
-        self._limits.release(
-            target.id,
-            success=is_success(result.status_code),
-            now=finished / 1000,
-            manual=bool(delivery["manual"]),
-        )
+        if result.local:  # this machine's fault: the endpoint's breaker and cap learn nothing
+            self._limits.abandon(target.id)
+        else:
+            self._limits.release(
+                target.id,
+                success=is_success(result.status_code),
+                now=finished / 1000,
+                manual=bool(delivery["manual"]),
+                took=result.duration_ms / 1000,
+            )
         if target.id in self._waiting and not self._stopping:
             self._to_defer += self._start_waiting((target.id,), finished)
         self._results_ready.set()
@@ -383,24 +413,33 @@ class DeliveryWorker:
                     await self._extend_leases()
                     next_beat = time.monotonic() + beat_every
                 failures = 0
-            except Exception:
+            except Exception as exc:
                 failures += 1
-                log.exception("recording attempts failed (try %d)", failures)
+                _log_failure(exc, f"recording attempts failed (try {failures})")
                 if self._recorder_stopping and failures >= 3:
                     return  # shutting down with the database away: the leases will run out
-                await asyncio.sleep(min(0.1 * 2**failures, _MAX_BACKOFF))
+                # Capped low: an attempt that finished while the database was away is recorded
+                # within seconds of its return, and the heartbeat resumes before leases run out.
+                await asyncio.sleep(min(0.1 * 2**failures, _RECORD_BACKOFF))
                 self._results_ready.set()
 
     async def _record(self) -> None:
         batch, self._done = self._done, []
         deferred, self._to_defer = self._to_defer, []
-        attempts, updates = [], []
+        attempts, updates, recorded, local = [], [], [], []
         failing, succeeding, gone = set(), set(), set()
         schedule = self._rt.settings.retry_delays
         for item in batch:
             d, result = item.delivery, item.result
+            if result.local:  # no attempt: handed back, due after a short local backoff
+                due = item.finished_at + _LOCAL_BACKOFF_MS
+                lease = self._leases.get(d["id"], _LOST)
+                local.append({"id": d["id"], "now": item.finished_at, "lease": lease, "due": due})
+                self._local_errors.note(result.error)
+                continue
             if result.canceled:  # the endpoint's transformation chose to send nothing: no retry
                 attempts.append(_attempt_row(item, CANCELED))
+                recorded.append(item)
                 updates.append(
                     {
                         "id": d["id"],
@@ -418,7 +457,10 @@ class DeliveryWorker:
                 now=item.finished_at / 1000,
                 delivery_header=result.headers.get("webhook-delivery"),
             )
+            if item.final:
+                verdict = _NO_RETRY
             attempts.append(_attempt_row(item, SUCCESS if verdict.success else FAIL))
+            recorded.append(item)
             update = {"id": d["id"], "lease": self._leases.get(d["id"], _LOST)}
             if verdict.success:
                 succeeding.add(d["endpoint_id"])
@@ -448,14 +490,14 @@ class DeliveryWorker:
                         [{"id": e, "now": now, "cutoff": cutoff} for e in still_failing],
                     ),
                     ("disable_endpoint", [{"id": e, "now": now} for e in sorted(gone)]),
-                    ("defer_delivery", deferred),
+                    ("defer_delivery", deferred + local),
                 ]
             )
         except BaseException:
             self._done[:0] = batch  # recorded on the next try
             self._to_defer[:0] = deferred
             raise
-        for item, attempt, update in zip(batch, attempts, updates, strict=True):
+        for item, attempt, update in zip(recorded, attempts, updates, strict=True):
             self._leases.pop(item.delivery["id"], None)
             self._rt.events.publish(
                 ATTEMPT_RECORDED,
@@ -469,7 +511,7 @@ class DeliveryWorker:
                     **attempt_facts(self._rt, item.delivery["attempts"] + 1, update["status"], attempt),
                 },
             )
-        for row in deferred:
+        for row in (*deferred, *local):
             self._leases.pop(row["id"], None)
             self._next_retry_at = min(self._next_retry_at, row["due"])
         if gone:
@@ -538,6 +580,15 @@ class DeliveryWorker:
         self._leases.clear()
         if rows:
             await self._rt.db.write([("release_delivery", rows)], notify=True)
+
+
+def _log_failure(exc: Exception, what: str) -> None:
+    """A database that is away is one line (it is expected, and retried); anything else is a bug
+    and gets its traceback."""
+    if isinstance(exc, DatabaseUnavailable):
+        log.warning("%s: %s", what, exc)
+    else:
+        log.error("%s", what, exc_info=exc)
 
 
 def _attempt_row(item: _Done, status: int) -> dict[str, object]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import os
 import signal
 import time
@@ -45,6 +46,11 @@ def command_env(base: Mapping[str, str], automation: Automation, run: Row) -> di
     return env
 
 
+_UNSTARTABLE = frozenset(
+    {errno.ENOENT, errno.EACCES, errno.ENOEXEC, errno.ENOTDIR, errno.EISDIR, errno.EPERM}
+)
+
+
 @dataclass(frozen=True)
 class CommandResult:
     """What one run of a command did. exit_code: None when it never started; negative: the
@@ -56,6 +62,7 @@ class CommandResult:
     duration_ms: int
     error: str | None = None
     interrupted: bool = False
+    unstartable: bool = False  # can never start as configured (no such file, not executable)
 
     @property
     def success(self) -> bool:
@@ -140,7 +147,12 @@ async def run_command(
         )
     except (OSError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        return CommandResult(None, "", "", elapsed(), error=f"cannot start {argv[0]!r}: {reason}")
+        # A missing or non-executable command fails the same way on every retry; running out of
+        # processes or file descriptors (EAGAIN, EMFILE) is local and passes.
+        unstartable = not isinstance(exc, OSError) or exc.errno in _UNSTARTABLE
+        return CommandResult(
+            None, "", "", elapsed(), error=f"cannot start {argv[0]!r}: {reason}", unstartable=unstartable
+        )
     out, err = _Capture(output_limit), _Capture(output_limit)
     io = [
         asyncio.create_task(out.drain(process.stdout)),

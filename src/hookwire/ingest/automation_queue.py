@@ -61,9 +61,12 @@ def next_state(
     """The run's status and next_attempt_at after its `attempts_made`-th attempt ended `now`.
 
     Exit 0 is success; an attempt cut short because the runner stopped is run again at once;
-    anything else is retried per `schedule` (jittered +-20%) until it is exhausted."""
+    a command that can never start (missing, not executable) fails at once, its reason in the
+    attempt; anything else is retried per `schedule` (jittered +-20%) until it is exhausted."""
     if result.success:
         return SUCCESS, now
+    if result.unstartable:
+        return FAIL, now
     if result.interrupted:
         return PENDING, now
     delay = retry_delay(attempts_made, schedule)

@@ -3,7 +3,8 @@
 It runs after the answer, woken by the commit that stored the request (and by a slow
 poll). Each batch is routed in one transaction that also marks the requests routed,
 so a crash re-routes nothing twice and loses nothing; on PostgreSQL the batch is
-claimed with SKIP LOCKED so several servers share the work.
+claimed with SKIP LOCKED so several servers share the work. A request that cannot be
+routed for a reason of its own is marked `failed` with that reason (see `route_due`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import orjson
 
 from hookwire.clock import now_ms
+from hookwire.errors import DatabaseUnavailable, PayloadTooLarge
 from hookwire.ids import new_id
 from hookwire.ingest import jmes
 from hookwire.ingest.events import body_document, content_type_of, event_type_for
@@ -64,11 +66,25 @@ async def _insert_message(
         )
 
 
+def _check_size(payload: bytes, max_bytes: int) -> bytes:
+    if len(payload) > max_bytes:
+        raise PayloadTooLarge(f"the transformed event is {len(payload)} bytes; the limit is {max_bytes}")
+    return payload
+
+
+def _reason(exc: Exception) -> str:
+    """What an operator reads on the failed request: the error's own words, bounded."""
+    text = str(exc) or type(exc).__name__
+    return f"routing failed: {text}"[:1000]
+
+
 def _json_list(value: str | None) -> list[str] | None:
     return orjson.loads(value) if value else None
 
 
-async def _forward_to_endpoints(tx: Executor, request: Row, event_type: str, document: Any, now: int) -> None:
+async def _forward_to_endpoints(
+    tx: Executor, request: Row, event_type: str, document: Any, max_bytes: int, now: int
+) -> None:
     """Ingest endpoints: one message per distinct transformation, raw body when none."""
     groups: dict[str | None, list[str]] = defaultdict(list)
     for ep in await tx.fetch("list_source_endpoints", app_id=request["source_app_id"]):
@@ -82,6 +98,7 @@ async def _forward_to_endpoints(tx: Executor, request: Row, event_type: str, doc
             payload, content_type = bytes(request["body"]), content_type_of(headers)
         else:
             payload, content_type = orjson.dumps(jmes.transform(transformation, document)), None
+            _check_size(payload, max_bytes)
         await _insert_message(
             tx,
             app_id=request["source_app_id"],
@@ -94,7 +111,9 @@ async def _forward_to_endpoints(tx: Executor, request: Row, event_type: str, doc
         )
 
 
-async def _route_to_apps(tx: Executor, request: Row, event_type: str, document: Any, now: int) -> None:
+async def _route_to_apps(
+    tx: Executor, request: Row, event_type: str, document: Any, max_bytes: int, now: int
+) -> None:
     """Application routes: each accepted event becomes a message of the target application."""
     for route in await tx.fetch("list_app_routes", source_id=request["source_id"]):
         wanted = _json_list(route["event_types"])
@@ -117,11 +136,20 @@ async def _route_to_apps(tx: Executor, request: Row, event_type: str, document: 
             app_id=route["app_id"],
             event_type=mapped,
             event_id=f"{request['id']}.{route['id']}",
-            payload=orjson.dumps(body),
+            payload=_check_size(orjson.dumps(body), max_bytes),
             content_type=None,
             targets=targets,
             now=now,
         )
+
+
+class _RequestFailed(Exception):
+    """Routing one request failed for a reason of its own (not because the database is away)."""
+
+    def __init__(self, request_id: str, reason: str) -> None:
+        super().__init__(reason)
+        self.request_id = request_id
+        self.reason = reason
 
 
 class IngestRouter:
@@ -139,22 +167,62 @@ class IngestRouter:
         self._wake.set()
 
     async def route_due(self) -> int:
-        """Route one batch of accepted, unrouted requests; returns how many."""
+        """Route one batch of accepted, unrouted requests; returns how many were handled.
+
+        A request that fails for a reason of its own (a transformation that raises, a
+        result too big to send) rolls its batch back; the batch is then routed one request
+        per transaction, and the failing one is marked `failed` with the reason, so it can
+        neither block the others nor come back first forever. A database that is away is
+        not such a reason: that error propagates and the batch is retried as a whole."""
+        try:
+            return await self._route(BATCH)
+        except _RequestFailed:
+            pass
+        handled = 0
+        while handled < BATCH:
+            try:
+                routed = await self._route(1)
+            except _RequestFailed as failed:
+                log.warning("inbound request %s cannot be routed: %s", failed.request_id, failed.reason)
+                await self._rt.db.write(
+                    [
+                        (
+                            "mark_request_failed",
+                            {"id": failed.request_id, "reason": failed.reason, "now": now_ms()},
+                        )
+                    ]
+                )
+                routed = 1
+            if not routed:
+                break
+            handled += routed
+        return handled
+
+    async def _route(self, limit: int) -> int:
         now = now_ms()
+        max_bytes = self._rt.settings.max_payload_bytes
         async with self._rt.db.transaction() as tx:
-            requests = await tx.fetch("unrouted_requests", limit=BATCH)
+            requests = await tx.fetch("unrouted_requests", limit=limit)
             for request in requests:
-                headers = orjson.loads(request["headers"])
-                document = body_document(content_type_of(headers), bytes(request["body"]))
-                event_type = event_type_for(request["source_type"], request["event_type"])
-                await _forward_to_endpoints(tx, request, event_type, document, now)
-                await _route_to_apps(tx, request, event_type, document, now)
-                for hook in self._hooks:
-                    await hook(tx, request, event_type, document, now)
+                try:
+                    await self._route_one(tx, request, max_bytes, now)
+                except (DatabaseUnavailable, asyncio.CancelledError):
+                    raise
+                except Exception as exc:
+                    raise _RequestFailed(request["id"], _reason(exc)) from exc
                 await tx.execute("mark_request_routed", id=request["id"], now=now)
             if requests:
                 await tx.notify_deliveries()
         return len(requests)
+
+    async def _route_one(self, tx: Executor, request: Row, max_bytes: int, now: int) -> None:
+        headers = orjson.loads(request["headers"])
+        document = body_document(content_type_of(headers), bytes(request["body"]))
+        event_type = event_type_for(request["source_type"], request["event_type"])
+        await _forward_to_endpoints(tx, request, event_type, document, max_bytes, now)
+        await _route_to_apps(tx, request, event_type, document, max_bytes, now)
+        for hook in self._hooks:
+            await hook(tx, request, event_type, document, now)
 
     async def run(self) -> None:
         await self._rt.db.listen_deliveries(self.wake)

@@ -147,6 +147,15 @@ async def patch_app(rt: Runtime, key: str, patch: ApplicationPatch) -> Applicati
 
 
 async def delete_app(rt: Runtime, key: str) -> None:
+    """Delete an application; refused (409, naming the source) while an ingest source delivers
+    through it, since deleting the source's application silently would break its ingest URL."""
     async with rt.db.transaction() as tx:
         row = await require_app(tx, key)
+        backing = await tx.fetch("sources_backed_by_app", app_id=row["id"])
+        if backing:
+            names = ", ".join(s["uid"] or s["id"] for s in backing)
+            raise Conflict(
+                f"application {key!r} backs the ingest source {names}; delete the source "
+                "first (DELETE /ingest/api/v1/source/{id})"
+            )
         await tx.execute("delete_app", id=row["id"])

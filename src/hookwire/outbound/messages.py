@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from hookwire.clock import now_ms, to_datetime, to_ms
-from hookwire.errors import ConstraintViolation, NotFound
+from hookwire.errors import Conflict, ConstraintViolation, NotFound
 from hookwire.ids import new_id
 from hookwire.outbound.applications import get_or_create_in_tx, require_app
 from hookwire.outbound.json_values import encode_json
@@ -52,6 +52,19 @@ async def _existing(
     return None
 
 
+def _replay(existing: Row, event_id: str | None, idempotency_key: str | None) -> MessageOut:
+    """The stored message, when the request repeats it under the same `idempotency-key`.
+
+    A reused `eventId` without that key is a conflict, as in Svix: the sender learns that
+    its event was already accepted (and under which message id) instead of getting the old
+    message back as if its new payload had been stored."""
+    if idempotency_key is not None and existing["idempotency_key"] == idempotency_key:
+        return message_out(existing)
+    if event_id is not None and existing["event_id"] == event_id:
+        raise Conflict(f"a message with eventId {event_id!r} already exists: {existing['id']}")
+    return message_out(existing)
+
+
 async def create_message(
     rt: Runtime,
     app_key: str,
@@ -62,8 +75,8 @@ async def create_message(
 ) -> tuple[MessageOut, bool]:
     """Store the message and its deliveries atomically. Returns (message, created).
 
-    A repeated `eventId` or `idempotency-key` returns the message already stored
-    instead of creating a second one.
+    A repeated `idempotency-key` returns the message already stored instead of creating a
+    second one; a repeated `eventId` without it is a `Conflict` naming the stored message.
 
     The common case (the application exists) reads on the reader connection and then
     writes the message and its deliveries in one `write()`: on SQLite that joins the
@@ -77,7 +90,7 @@ async def create_message(
         app_id, endpoints = await _app_and_endpoints(rt.db, app_key)
         existing = await _existing(rt.db, app_id, data.event_id, idempotency_key)
         if existing is not None:
-            return message_out(existing), False
+            return _replay(existing, data.event_id, idempotency_key), False
         msg_id = new_id("msg", now)
         message = _message_row(msg_id, app_id, data, payload, idempotency_key, now)
         targets = [only_endpoint] if only_endpoint is not None else _matching(endpoints, data)
@@ -92,7 +105,7 @@ async def create_message(
         if inserted == 0:  # a concurrent request with the same eventId / key won the race
             raced = await _existing(rt.db, app_id, data.event_id, idempotency_key)
             assert raced is not None
-            return message_out(raced), False
+            return _replay(raced, data.event_id, idempotency_key), False
         return _created(msg_id, data, now), True
     return await _create_in_transaction(rt, app_key, data, payload, idempotency_key, only_endpoint)
 
@@ -114,7 +127,7 @@ async def _create_in_transaction(
         app_id = app["id"]
         existing = await _existing(tx, app_id, data.event_id, idempotency_key)
         if existing is not None:
-            return message_out(existing), False
+            return _replay(existing, data.event_id, idempotency_key), False
         msg_id = new_id("msg", now)
         inserted = await tx.execute(
             "insert_message", **_message_row(msg_id, app_id, data, payload, idempotency_key, now)
@@ -122,7 +135,7 @@ async def _create_in_transaction(
         if inserted == 0:  # a concurrent request with the same eventId / key won the race
             raced = await _existing(tx, app_id, data.event_id, idempotency_key)
             assert raced is not None
-            return message_out(raced), False
+            return _replay(raced, data.event_id, idempotency_key), False
         targets = await _targets(tx, app_id, data, only_endpoint)
         if targets:
             await tx.executemany("insert_delivery", _delivery_rows(msg_id, app_id, data, targets, now))

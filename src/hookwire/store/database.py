@@ -13,6 +13,9 @@ from typing import Any, Protocol
 
 Row = dict[str, Any]
 WakeupCallback = Callable[[], None]
+NotifyCallback = Callable[[str], None]  # called with a notification's payload
+# The channel the store notifies when deliveries (or routing, or automation runs) may be due.
+DELIVERIES_CHANNEL = "hookwire_deliveries"
 # One statement of a write(): a named query with its parameters, or a list of parameter sets
 # to run it once per set (executemany).
 Step = tuple[str, dict[str, Any] | list[dict[str, Any]]]
@@ -64,6 +67,15 @@ class Database(Executor, Protocol):
 
     async def listen_deliveries(self, callback: WakeupCallback) -> None:
         """Call `callback` whenever new deliveries may be due (any process on PostgreSQL)."""
+        ...
+
+    async def listen(self, channel: str, callback: NotifyCallback) -> None:
+        """Call `callback(payload)` for every `notify(channel, payload)`: from any process on
+        PostgreSQL (LISTEN, reconnecting by itself), in-process on SQLite."""
+        ...
+
+    async def notify(self, channel: str, payload: str = "") -> None:
+        """Send `payload` to every listener of `channel` (PostgreSQL: NOTIFY, at most ~8 KB)."""
         ...
 
     async def close(self) -> None: ...

@@ -2,25 +2,55 @@
 
 Many API and worker processes on many machines share one database: the claim
 query uses `FOR UPDATE SKIP LOCKED`, and a transaction that queues deliveries sends
-`pg_notify('hookwire_deliveries')`, which PostgreSQL delivers on commit.
+`pg_notify('hookwire_deliveries')`, which PostgreSQL delivers on commit. `listen()` and
+`notify()` carry any other channel the same way.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import asyncpg
 
-from hookwire.errors import ConstraintViolation, StoreError
-from hookwire.store.database import Row, Step, WakeupCallback
+from hookwire.errors import ConstraintViolation, DatabaseUnavailable, StoreError
+from hookwire.redact import redact_url
+from hookwire.store.database import DELIVERIES_CHANNEL, NotifyCallback, Row, Step, WakeupCallback
 from hookwire.store.migrate import load_migrations
+from hookwire.store.pg_listener import Listener
 from hookwire.store.queries import Query, load_queries
 
-CHANNEL = "hookwire_deliveries"
+CHANNEL = DELIVERIES_CHANNEL
 _MIGRATION_LOCK = 0x686F6F6B  # "hook": advisory lock id held while migrating
+
+
+# Errors that say the server is away, restarting or out of connections: never about a row.
+_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+)
+
+
+@contextmanager
+def translated() -> Iterator[None]:
+    """asyncpg's errors as hookwire's, for every call into the driver (errors.py's tree)."""
+    try:
+        yield
+    except asyncpg.IntegrityConstraintViolationError as exc:
+        raise ConstraintViolation(str(exc)) from exc
+    except _UNAVAILABLE as exc:
+        raise DatabaseUnavailable(f"PostgreSQL is unavailable: {exc or type(exc).__name__}") from exc
+    except asyncpg.InterfaceError as exc:
+        if "closed" in str(exc) or "connection" in str(exc):  # the connection died under the call
+            raise DatabaseUnavailable(f"PostgreSQL is unavailable: {exc}") from exc
+        raise StoreError(str(exc)) from exc
+    except asyncpg.PostgresError as exc:
+        raise StoreError(str(exc)) from exc
 
 
 def _args(query: Query, params: dict[str, Any]) -> list[Any]:
@@ -34,26 +64,31 @@ class _Runner:
 
     async def fetch(self, name: str, /, **params: Any) -> list[Row]:
         query = self._queries[name]
-        return [dict(r) for r in await self._conn.fetch(query.sql, *_args(query, params))]
+        with translated():
+            return [dict(r) for r in await self._conn.fetch(query.sql, *_args(query, params))]
 
     async def fetchrow(self, name: str, /, **params: Any) -> Row | None:
         query = self._queries[name]
-        row = await self._conn.fetchrow(query.sql, *_args(query, params))
+        with translated():
+            row = await self._conn.fetchrow(query.sql, *_args(query, params))
         return None if row is None else dict(row)
 
     async def execute(self, name: str, /, **params: Any) -> int:
         query = self._queries[name]
-        status: str = await self._conn.execute(query.sql, *_args(query, params))
+        with translated():
+            status: str = await self._conn.execute(query.sql, *_args(query, params))
         tail = status.rsplit(" ", 1)[-1]
         return int(tail) if tail.isdigit() else 0
 
     async def executemany(self, name: str, /, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
             query = self._queries[name]
-            await self._conn.executemany(query.sql, [_args(query, row) for row in rows])
+            with translated():
+                await self._conn.executemany(query.sql, [_args(query, row) for row in rows])
 
     async def notify_deliveries(self) -> None:
-        await self._conn.execute(f"SELECT pg_notify('{CHANNEL}', '')")
+        with translated():
+            await self._conn.execute(f"SELECT pg_notify('{CHANNEL}', '')")
 
 
 class PostgresDatabase:
@@ -63,15 +98,14 @@ class PostgresDatabase:
         self.dsn = dsn
         self._pool = pool
         self._queries = load_queries("postgres")
-        self._listen_conn: asyncpg.Connection | None = None
-        self._listeners: list[WakeupCallback] = []
+        self._listener = Listener(dsn)
 
     @classmethod
     async def open(cls, dsn: str, *, min_size: int = 1, max_size: int = 10) -> PostgresDatabase:
         try:
             pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, reset=_keep_session)
-        except (OSError, asyncpg.PostgresError) as exc:
-            raise StoreError(f"cannot connect to PostgreSQL at {_redact(dsn)}: {exc}") from exc
+        except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+            raise StoreError(f"cannot connect to PostgreSQL at {redact_url(dsn)}: {exc}") from exc
         assert pool is not None
         return cls(dsn, pool)
 
@@ -95,38 +129,38 @@ class PostgresDatabase:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_Runner]:
-        async with self._pool.acquire() as conn, conn.transaction():
-            yield _Runner(conn, self._queries)
+        with translated():  # acquiring, BEGIN and COMMIT reach the server too
+            async with self._pool.acquire() as conn, conn.transaction():
+                yield _Runner(conn, self._queries)
 
     async def write(self, steps: Sequence[Step], *, notify: bool = False) -> list[int]:
         counts = []
-        try:
-            async with self.transaction() as tx:
-                for name, params in steps:
-                    if isinstance(params, list):
-                        await tx.executemany(name, params)
-                        counts.append(len(params))
-                    else:
-                        counts.append(await tx.execute(name, **params))
-                if notify:
-                    await tx.notify_deliveries()
-        except asyncpg.IntegrityConstraintViolationError as exc:
-            raise ConstraintViolation(str(exc)) from exc
+        async with self.transaction() as tx:
+            for name, params in steps:
+                if isinstance(params, list):
+                    await tx.executemany(name, params)
+                    counts.append(len(params))
+                else:
+                    counts.append(await tx.execute(name, **params))
+            if notify:
+                await tx.notify_deliveries()
         return counts
 
     async def write_returning(self, name: str, /, **params: Any) -> list[Row]:
         """One write statement with RETURNING; a single statement commits on its own."""
         return await self._runner().fetch(name, **params)
 
-    async def listen_deliveries(self, callback: WakeupCallback) -> None:
-        self._listeners.append(callback)
-        if self._listen_conn is None:
-            self._listen_conn = await asyncpg.connect(self.dsn)
-            await self._listen_conn.add_listener(CHANNEL, self._on_notify)
+    async def listen(self, channel: str, callback: NotifyCallback) -> None:
+        """`callback(payload)` on every NOTIFY on `channel`, from any process; the LISTEN
+        connection reconnects by itself after the server restarts (pg_listener.py)."""
+        await self._listener.listen(channel, callback)
 
-    def _on_notify(self, *_: Any) -> None:
-        for callback in self._listeners:
-            callback()
+    async def notify(self, channel: str, payload: str = "") -> None:
+        with translated():
+            await self._pool.execute("SELECT pg_notify($1, $2)", channel, payload)
+
+    async def listen_deliveries(self, callback: WakeupCallback) -> None:
+        await self.listen(CHANNEL, lambda _payload: callback())
 
     async def migrate(self) -> list[str]:
         applied: list[str] = []
@@ -155,9 +189,7 @@ class PostgresDatabase:
         return applied
 
     async def close(self) -> None:
-        if self._listen_conn is not None:
-            await self._listen_conn.close()
-            self._listen_conn = None
+        await self._listener.close()
         await asyncio.wait_for(self._pool.close(), timeout=10)
 
 
@@ -168,12 +200,3 @@ async def _keep_session(_conn: asyncpg.Connection) -> None:
     API's CPU per message on PostgreSQL (py-spy, docs/benchmarks.md). Pool connections hold no
     such state here: LISTEN uses its own connections, the migration lock is released in a
     `finally`, and no query changes a session setting."""
-
-
-def _redact(dsn: str) -> str:
-    """The DSN without its password, for error messages."""
-    if "@" not in dsn or "://" not in dsn:
-        return dsn
-    scheme, rest = dsn.split("://", 1)
-    creds, host = rest.rsplit("@", 1)
-    return f"{scheme}://{creds.split(':', 1)[0]}@{host}"

@@ -14,6 +14,9 @@ SELECT * FROM sources WHERE id = :key OR uid = :key;
 -- name: get_source_by_token_hash --
 SELECT * FROM sources WHERE token_hash = :token_hash;
 
+-- name: sources_backed_by_app --
+SELECT id, uid FROM sources WHERE app_id = :app_id ORDER BY id;
+
 -- name: list_sources_asc --
 SELECT * FROM sources WHERE id > :after ORDER BY id ASC LIMIT :limit;
 
@@ -57,6 +60,10 @@ ORDER BY r.created_at LIMIT :limit;
 
 -- name: mark_request_routed --
 UPDATE inbound_requests SET routed_at = :now WHERE id = :id;
+
+-- name: mark_request_failed --
+UPDATE inbound_requests SET status = 'failed', reason = :reason, routed_at = :now
+WHERE id = :id AND status = 'accepted' AND routed_at IS NULL;
 
 -- name: list_source_endpoints --
 SELECT id, event_types, channels, filter, transformation FROM endpoints

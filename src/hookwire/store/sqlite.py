@@ -21,6 +21,8 @@ the loop and one step without the GIL on the writer thread, instead of 100 of ea
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -30,8 +32,8 @@ from typing import Any, TypeVar
 
 import orjson
 
-from hookwire.errors import ConstraintViolation
-from hookwire.store.database import Row, Step, WakeupCallback
+from hookwire.errors import ConstraintViolation, DatabaseUnavailable, StoreError
+from hookwire.store.database import DELIVERIES_CHANNEL, Row, Step, WakeupCallback
 from hookwire.store.migrate import load_migrations
 from hookwire.store.queries import Query, load_queries
 
@@ -95,7 +97,10 @@ class _Connection:
     async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         conn = self._conn
         assert conn is not None, "database is closed"
-        return await asyncio.get_running_loop().run_in_executor(self._thread, fn, conn)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._thread, fn, conn)
+        except sqlite3.Error as exc:
+            raise translate(exc) from exc
 
     async def close(self) -> None:
         if self._conn is not None:
@@ -197,6 +202,7 @@ class SqliteDatabase:
         self._reader = _Connection(path, "reader")
         self._write_lock = asyncio.Lock()
         self._listeners: list[WakeupCallback] = []
+        self._channels: dict[str, list[Callable[[str], None]]] = {}
         self._relay: WakeupCallback | None = None
         self._pending: list[tuple[Sequence[Step], bool, bool, asyncio.Future[Any]]] = []
         self._group_writer: asyncio.Task[None] | None = None
@@ -205,7 +211,7 @@ class SqliteDatabase:
     async def open(cls, path: str) -> SqliteDatabase:
         db = cls(path)
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(path))
         await db._writer.open()
         await db._reader.open()
         return db
@@ -258,8 +264,10 @@ class SqliteDatabase:
                 continue
             woke = False
             for (_, notify, _, future), result in zip(batch, results, strict=True):
-                if isinstance(result, sqlite3.IntegrityError):
-                    future.set_exception(_constraint_violation(result))
+                if isinstance(result, sqlite3.Error):
+                    error = translate(result)
+                    error.__cause__ = result
+                    future.set_exception(error)
                 elif isinstance(result, BaseException):
                     future.set_exception(result)
                 else:
@@ -292,6 +300,19 @@ class SqliteDatabase:
         cross-process event link calls it when another process on the same file committed."""
         for callback in self._listeners:
             callback()
+
+    async def listen(self, channel: str, callback: Callable[[str], None]) -> None:
+        """`callback(payload)` on every `notify()` on `channel` (in this process: SQLite has one)."""
+        if channel == DELIVERIES_CHANNEL:
+            self._listeners.append(lambda: callback(""))
+        else:
+            self._channels.setdefault(channel, []).append(callback)
+
+    async def notify(self, channel: str, payload: str = "") -> None:
+        if channel == DELIVERIES_CHANNEL:
+            self._wake()
+        for callback in self._channels.get(channel, ()):
+            callback(payload)
 
     def relay_wakeups(self, callback: WakeupCallback) -> None:
         """Also call `callback` after each local commit that queued deliveries, so an event
@@ -338,10 +359,38 @@ class SqliteDatabase:
         await self._reader.close()
 
 
-def _constraint_violation(exc: sqlite3.IntegrityError) -> ConstraintViolation:
-    error = ConstraintViolation(str(exc))
-    error.__cause__ = exc
-    return error
+# Primary result codes that say the database is busy or its file cannot be used right now.
+_UNAVAILABLE_CODES = frozenset(
+    {
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_PROTOCOL,
+    }
+)
+
+
+def translate(exc: sqlite3.Error) -> StoreError:
+    """sqlite3's error as hookwire's (errors.py's tree): every call into the driver ends here."""
+    if isinstance(exc, sqlite3.IntegrityError):
+        return ConstraintViolation(str(exc))
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF in _UNAVAILABLE_CODES:
+        return DatabaseUnavailable(f"SQLite is unavailable: {exc}")
+    return StoreError(str(exc))
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file readable by its owner only (0600), before SQLite does.
+
+    It holds the admin token's ciphertext, payloads and request logs; SQLite would create it
+    world-readable under the usual umask. Its -wal and -shm files take the same mode."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):  # an existing one keeps the mode its operator gave it
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _split_statements(sql: str) -> list[str]:
