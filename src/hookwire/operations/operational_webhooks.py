@@ -7,8 +7,8 @@ delivery engine as any webhook. It never recurses: nothing here fires for an att
 endpoint of the operational application itself.
 
 Every event carries an `eventId` made of its type and the ids it is about, so the same event
-announced twice (two processes that both saw an attempt on the cross-process event channel,
-or a retried emit) is stored once.
+announced twice (one disable seen by two failed attempts in flight, or a retried emit) is
+stored once.
 
 Events are emitted after the change they describe is committed; a process that crashes in
 between loses that one operational event (the change itself is safe). That is the cheap
