@@ -98,8 +98,10 @@ async def emit(rt: Runtime, event_type: str, data: dict[str, Any], *, key: str) 
     if row is None or not row["n"]:
         return False
     payload = {"type": event_type, "data": data}
-    message = MessageIn(event_type=event_type, payload=payload, event_id=f"{event_type}.{key}")
-    _, created = await create_message(rt, OPERATIONAL_APP_ID, message)
+    event_id = f"{event_type}.{key}"
+    message = MessageIn(event_type=event_type, payload=payload, event_id=event_id)
+    # The same key as idempotency-key makes a repeat a replay of the stored message, not a 409.
+    _, created = await create_message(rt, OPERATIONAL_APP_ID, message, idempotency_key=event_id)
     return created
 
 
