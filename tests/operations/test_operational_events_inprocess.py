@@ -13,6 +13,7 @@ from hookwire.ingest.destinations import create_ingest_endpoint
 from hookwire.ingest.models import IngestEndpointIn
 from hookwire.operations import operational_endpoints
 from hookwire.operations.monitor import OperationsMonitor
+from hookwire.operations.operational_webhooks import emit
 from hookwire.outbound.models import EndpointIn
 from hookwire.runtime import Runtime
 from tests.delivery.test_worker import Workers
@@ -75,3 +76,13 @@ async def test_a_failing_ingest_endpoint_gets_ingest_events(
     data = events[0]["data"]
     assert data["sourceId"] == source.id and data["endpointId"] == forward.id and "appId" not in data
     assert data["lastAttempt"]["responseStatusCode"] == 500
+
+
+async def test_the_same_operational_event_twice_is_stored_once(
+    runtime: Runtime, ops_receiver: Receiver
+) -> None:
+    await operational_endpoints.create(runtime, EndpointIn(url=ops_receiver.url))
+    data = {"appId": "app_x", "endpointId": "ep_x", "trigger": "automatic"}
+
+    assert await emit(runtime, "endpoint.disabled", data, key="ep_x.1") is True
+    assert await emit(runtime, "endpoint.disabled", data, key="ep_x.1") is False  # seen again: no 409

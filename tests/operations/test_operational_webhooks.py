@@ -5,6 +5,7 @@ SDK's `Webhook` class."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -105,6 +106,7 @@ def test_failing_endpoint_reports_failing_exhausted_and_disabled(
         HOOKWIRE_RETRY_SCHEDULE="50ms,50ms,50ms,3s",
         HOOKWIRE_CIRCUIT_BREAKER_FAILURES="0",
         HOOKWIRE_DISABLE_AFTER="1500ms",
+        HOOKWIRE_PROCESSES="3",  # an API and two workers: every process sees every attempt event
         HOOKWIRE_ALERT_WEBHOOK_URL=slack.url + "/slack",
     )
     svix = sdk(server)
@@ -136,6 +138,9 @@ def test_failing_endpoint_reports_failing_exhausted_and_disabled(
     texts = [json.loads(r.body)["text"] for r in slack.wait_for(2)]
     disabled_text = next(t for t in texts if "was disabled" in t)
     assert ep.id in disabled_text and receiver.url in disabled_text and "503" in disabled_text
+    assert any("gave up after 5 attempts" in t for t in texts)
+    time.sleep(1)  # only the process that recorded an attempt alerts: no second copy follows
+    assert len(slack.requests) == 2
 
 
 def test_endpoint_changes_are_announced(serve: ServeFn, ops_receiver: Receiver, receiver: Receiver) -> None:

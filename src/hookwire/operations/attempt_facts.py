@@ -3,16 +3,23 @@
 It counts the attempt in the metrics (here, in the process that made it, so a cross-process
 event channel can never count it twice) and returns the fields the worker adds to its
 `attempt.recorded` event: the attempt's number, whether its delivery is exhausted, when it
-happened and how long it took. The operations monitor turns those into operational webhooks.
+happened, how long it took and which process recorded it. The operations monitor of that
+process turns those into operational webhooks and alerts.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-from hookwire.ids import created_ms
+from hookwire.ids import created_ms, new_id
 from hookwire.operations.tracing import record_attempt_span
 from hookwire.runtime import Runtime
+
+# Which process recorded an attempt: the operations monitor of that process alone acts on it, so
+# a cross-process event channel never makes two processes alert twice. (A pid alone can repeat
+# across machines that share one PostgreSQL.)
+PROCESS_ORIGIN = f"{os.getpid()}-{new_id('evt')}"
 
 # Delivery statuses as the deliveries table stores them (see migrations/0001).
 _SUCCESS, _FAIL = 0, 2
@@ -42,4 +49,5 @@ def attempt_facts(
         "exhausted": exhausted,
         "timestamp": attempt["now"],
         "durationMs": attempt["duration_ms"],
+        "origin": PROCESS_ORIGIN,
     }

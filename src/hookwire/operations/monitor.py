@@ -1,7 +1,9 @@
 """The operations monitor: runs beside the delivery workers and turns recorded attempts into
 operational webhooks, alerts and metrics.
 
-It reads `attempt.recorded` from the event channel (never polls for attempts). Per attempt:
+It reads `attempt.recorded` from the event channel (never polls for attempts) and acts on the
+attempts its own process recorded, so with several worker processes each attempt is handled
+once. Per attempt:
 
 - the 4th failed attempt of a delivery: `message.attempt.failing`;
 - a failed attempt that ends its delivery: `message.attempt.exhausted` (+ an alert, rate-limited
@@ -30,6 +32,7 @@ from hookwire.delivery.limits import EndpointLimits
 from hookwire.events import ATTEMPT_RECORDED, SubscriptionOverflow
 from hookwire.operations import alerting
 from hookwire.operations.alerting import Alerter
+from hookwire.operations.attempt_facts import PROCESS_ORIGIN
 from hookwire.operations.event_types import (
     ATTEMPT_EXHAUSTED,
     ATTEMPT_FAILING,
@@ -106,8 +109,8 @@ class OperationsMonitor:
 
     async def handle_attempt(self, data: dict[str, Any]) -> None:
         """Emit the operational events one recorded attempt means (see the module docstring)."""
-        if data.get("appId") == OPERATIONAL_APP_ID or "attemptNumber" not in data:
-            return
+        if data.get("appId") == OPERATIONAL_APP_ID or data.get("origin") != PROCESS_ORIGIN:
+            return  # about an operational endpoint, or recorded (and handled) by another process
         number, success = int(data["attemptNumber"]), data["status"] == 0
         kinds: list[tuple[str, str]] = []  # (outbound type, ingest type)
         if success:

@@ -7,8 +7,8 @@ delivery engine as any webhook. It never recurses: nothing here fires for an att
 endpoint of the operational application itself.
 
 Every event carries an `eventId` made of its type and the ids it is about, so the same event
-announced twice (two processes that both saw an attempt on the cross-process event channel,
-or a retried emit) is stored once.
+announced twice (one disable seen by two failed attempts in flight, or a retried emit) is
+stored once.
 
 Events are emitted after the change they describe is committed; a process that crashes in
 between loses that one operational event (the change itself is safe). That is the cheap
@@ -98,8 +98,10 @@ async def emit(rt: Runtime, event_type: str, data: dict[str, Any], *, key: str) 
     if row is None or not row["n"]:
         return False
     payload = {"type": event_type, "data": data}
-    message = MessageIn(event_type=event_type, payload=payload, event_id=f"{event_type}.{key}")
-    _, created = await create_message(rt, OPERATIONAL_APP_ID, message)
+    event_id = f"{event_type}.{key}"
+    message = MessageIn(event_type=event_type, payload=payload, event_id=event_id)
+    # The same key as idempotency-key makes a repeat a replay of the stored message, not a 409.
+    _, created = await create_message(rt, OPERATIONAL_APP_ID, message, idempotency_key=event_id)
     return created
 
 
