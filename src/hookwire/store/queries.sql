@@ -105,6 +105,13 @@ UPDATE endpoints SET version = version + 1, updated_at = :now WHERE id = :id;
 -- name: list_fanout_endpoints --
 SELECT id, event_types, channels FROM endpoints WHERE app_id = :app_id AND disabled = 0;
 
+-- The application (by id or uid) and its enabled endpoints in one read, for message creation:
+-- one row per endpoint, or one row with a NULL endpoint id when it has none; no row: no app.
+-- name: get_app_fanout --
+SELECT a.id AS app_id, e.id, e.event_types, e.channels
+FROM applications a LEFT JOIN endpoints e ON e.app_id = a.id AND e.disabled = 0
+WHERE a.id = :key OR a.uid = :key;
+
 -- name: insert_endpoint_secret --
 INSERT INTO endpoint_secrets (endpoint_id, secret, expires_at, created_at)
 VALUES (:endpoint_id, :secret, NULL, :now);
