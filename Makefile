@@ -29,7 +29,7 @@ chromium:
 test: $(VENV)/.installed-test chromium
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 4
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import standardwebhooks
 from svix.api import (
     ApplicationIn,
@@ -12,6 +13,7 @@ from svix.api import (
     MessageIn,
     Svix,
 )
+from svix.api.errors.http_error import HttpError
 from svix.webhooks import Webhook
 
 from tests.api.polling import wait_until
@@ -52,17 +54,17 @@ def test_filtered_event_type_is_not_delivered(svix: Svix, receiver: Receiver) ->
     assert [r.headers["webhook-id"] for r in requests] == [wanted.id]
 
 
-def test_same_event_id_makes_one_message(svix: Svix, receiver: Receiver) -> None:
+def test_a_reused_event_id_is_a_409_naming_the_one_message(svix: Svix, receiver: Receiver) -> None:
     app_id, _, _ = _setup(svix, receiver)
     first = svix.message.create(
         app_id, MessageIn(event_type="invoice.paid", event_id="evt-1", payload={"a": 1})
     )
-    second = svix.message.create(
-        app_id, MessageIn(event_type="invoice.paid", event_id="evt-1", payload={"a": 1})
-    )
+    with pytest.raises(HttpError) as conflict:
+        svix.message.create(app_id, MessageIn(event_type="invoice.paid", event_id="evt-1", payload={"a": 1}))
 
-    assert first.id == second.id
-    assert len(svix.message.list(app_id).data) == 1
+    assert conflict.value.status_code == 409
+    assert first.id in str(conflict.value.detail)
+    assert [m.id for m in svix.message.list(app_id).data] == [first.id]
 
 
 def test_attempts_are_listed_and_resend_delivers_again(svix: Svix, receiver: Receiver) -> None:

@@ -118,7 +118,10 @@ def test_a_listener_reconnects_by_itself_when_the_server_restarts(
         listener.wait_for_stderr("connected to")
         httpx.post(source["ingestUrl"], json={"n": 2})
         got = receiver.wait_for(2)
-    assert [orjson.loads(r.body)["n"] for r in got] == [1, 2]
+        if orjson.loads(got[-1].body)["n"] != 2:  # the documented one duplicate per lost connection
+            got = receiver.wait_for(3)
+    ns = [orjson.loads(r.body)["n"] for r in got]
+    assert ns in ([1, 2], [1, 1, 2])  # in order, nothing lost, at most one duplicate
     assert len([line for line in listener.stderr if "lost the connection" in line]) == 1
 
 
