@@ -6,7 +6,7 @@ import re
 
 import httpx
 import pytest
-from svix.api import ApplicationIn, EndpointIn, MessageIn, Svix
+from svix.api import ApplicationIn, EndpointIn, EventTypeIn, MessageIn, Svix
 
 from tests.api.polling import wait_until
 from tests.dashboard.conftest import csrf_of, signed_in
@@ -117,3 +117,29 @@ def test_replaying_a_captured_request_obeys_the_ssrf_guard(svix: Svix, server: H
         refused = api.post(replay, json={"url": f"{server.url}/in/elsewhere"})
         assert refused.status_code == 422 and "refusing to connect to 127.0.0.1" in refused.text
         assert api.post(replay, json={"url": "ftp://example.com/"}).status_code == 422
+
+
+def test_messages_page_filters_by_delivery_status(
+    svix: Svix, server: HookwireProcess, receiver: Receiver
+) -> None:
+    app = svix.application.create(ApplicationIn(name="Filtered"))
+    for name in ("good", "bad"):
+        svix.event_type.create(EventTypeIn(name=name, description=f"a {name} one"))
+    svix.endpoint.create(app.id, EndpointIn(url=f"{receiver.url}/ok", event_types=["good"]))
+    with Receiver() as failing:
+        failing.default.status = 500
+        svix.endpoint.create(app.id, EndpointIn(url=f"{failing.url}/down", event_types=["bad"]))
+        good = svix.message.create(app.id, MessageIn(event_type="good", payload={}))
+        bad = svix.message.create(app.id, MessageIn(event_type="bad", payload={}))
+        failing.wait_for(4)  # the first try and the three retries of the test schedule
+    receiver.wait_for(1)
+    with signed_in(server) as client:
+
+        def listed(status: str) -> set[str]:
+            page = client.get(f"/ui/apps/{app.id}/messages", params={"status": status}).text
+            return set(re.findall(r"messages/(msg_\w+)\"", page))
+
+        assert wait_until(lambda: listed("failed"), lambda ids: ids == {bad.id}) == {bad.id}
+        assert listed("succeeded") == {good.id}
+        assert listed("") == {good.id, bad.id}
+        assert listed("no-such-status") == {good.id, bad.id}  # an unknown value is "any", not an error

@@ -249,8 +249,11 @@ async def list_messages(
     after: datetime | None = None,
     tag: str | None = None,
     with_content: bool = True,
+    delivery_status: int | None = None,
 ) -> ListResponse:
-    """Newest first; filters combine (types: any of them; channel and tag: the message carries it)."""
+    """Newest first; filters combine (types: any of them; channel and tag: the message carries it;
+    delivery_status: at least one of its deliveries is in that state, which is how the dashboard finds
+    the messages that failed somewhere)."""
     limit = check_limit(limit)
     app = await require_app(rt.db, app_key)
     params: dict[str, Any] = {
@@ -262,6 +265,7 @@ async def list_messages(
         "event_types": event_types or [],
         "channel_like": _json_item_pattern(channel),
         "tag_like": _json_item_pattern(tag),
+        "delivery_status": -1 if delivery_status is None else delivery_status,
         "limit": limit + 1,
     }
     rows = await rt.db.fetch("list_messages", **params)

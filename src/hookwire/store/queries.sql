@@ -169,6 +169,8 @@ WHERE app_id = :app_id AND id < :before AND created_at >= :since AND created_at 
     AND (:all_types = 1 OR event_type = ANY(:event_types))
     AND (:channel_like = '' OR channels LIKE :channel_like ESCAPE '\')
     AND (:tag_like = '' OR tags LIKE :tag_like ESCAPE '\')
+    AND (:delivery_status < 0 OR EXISTS (
+        SELECT 1 FROM deliveries d WHERE d.msg_id = messages.id AND d.status = :delivery_status))
 ORDER BY id DESC LIMIT :limit;
 
 -- name: expunge_message_payload --

@@ -12,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 
 from hookwire.errors import ApiError
 from hookwire.outbound import applications, attempts, endpoints, messages
+from hookwire.outbound.models import MessageStatus
 from hookwire.runtime import Runtime
 from hookwire.ui.forms import field_errors, parse_utc_datetime
 from hookwire.ui.pages_apps import catalogue_names
@@ -42,6 +43,15 @@ def request_headers(
     return headers
 
 
+# The messages page's status filter: a message matches when one of its deliveries is in that state.
+DELIVERY_STATUS_FILTERS: dict[str, int | None] = {
+    "": None,
+    "succeeded": MessageStatus.SUCCESS,
+    "pending": MessageStatus.PENDING,
+    "failed": MessageStatus.FAIL,
+}
+
+
 @router.get("")
 async def list_messages(
     request: Request,
@@ -51,10 +61,13 @@ async def list_messages(
     channel: str = "",
     since: str = "",
     until: str = "",
+    status: str = "",
     iterator: str | None = None,
 ) -> Response:
     app = await applications.get_app(rt, app_id)
-    filters = {"event_type": event_type, "channel": channel, "since": since, "until": until}
+    if status not in DELIVERY_STATUS_FILTERS:
+        status = ""
+    filters = {"event_type": event_type, "channel": channel, "since": since, "until": until, "status": status}
     errors: dict[str, str] = {}
     listed = None
     try:
@@ -67,6 +80,7 @@ async def list_messages(
             channel=channel or None,
             after=parse_utc_datetime(since, "since"),
             before=parse_utc_datetime(until, "until"),
+            delivery_status=DELIVERY_STATUS_FILTERS[status],
         )
     except (ValidationError, ApiError) as exc:
         errors = field_errors(exc)
