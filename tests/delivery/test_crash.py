@@ -70,7 +70,7 @@ async def _wait_all_succeeded(rt: Runtime, timeout: float) -> None:
 async def _start_and_interrupt(
     rt: Runtime, database_url: str, receiver: Receiver, log: Path, *, kill: bool, env: dict[str, str] = ENV
 ) -> set[str]:
-    receiver.default = Reply(200, delay=0.02)
+    receiver.default = Reply(200, delay=0.05)  # slow enough that the interruption lands mid-drain
     msg_ids = await _queue_messages(rt, receiver.url + "/hook")
     server = HookwireProcess(database_url, log=log, **env)
     try:
@@ -83,7 +83,8 @@ async def _start_and_interrupt(
     finally:
         server.__exit__()
     counts = await _statuses(rt)
-    assert MESSAGES - counts.get(SUCCESS, 0) >= 500, f"stopped too late to prove anything: {counts}"
+    # at least half still queued or in flight when the process went away, or the test proves nothing
+    assert MESSAGES - counts.get(SUCCESS, 0) >= MESSAGES // 2, f"stopped too late to prove anything: {counts}"
     receiver.default = Reply(200)
     return msg_ids
 
