@@ -77,6 +77,21 @@ def _send(api: httpx.Client, app: str, n: int) -> float:
     return time.time()
 
 
+def _wait_recorded(api: httpx.Client, app: str, count: int, timeout: float = 15.0) -> None:
+    """Until `count` successful attempts are on record for the application."""
+    deadline = time.monotonic() + timeout
+    while True:
+        attempts = api.get(f"/api/v1/app/{app}/attempt/endpoint/{_endpoint(api, app)}", params={"status": 0})
+        if len(attempts.json()["data"]) >= count:
+            return
+        assert time.monotonic() < deadline, attempts.text
+        time.sleep(0.05)
+
+
+def _endpoint(api: httpx.Client, app: str) -> str:
+    return str(api.get(f"/api/v1/app/{app}/endpoint").json()["data"][0]["id"])
+
+
 def test_children_deliver_come_back_after_kill_and_stop_on_sigterm(
     database_url: str, receiver: Receiver, tmp_path: Path
 ) -> None:

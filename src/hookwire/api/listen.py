@@ -64,16 +64,16 @@ async def listen(ws: WebSocket) -> None:
     given = ws.headers.get("authorization", "").removeprefix("Bearer ").strip()
     expected = rt.settings.api_token
     if not given or expected is None or not token_matches(given, expected):
-        await _refuse(ws, "authentication_failed", "invalid or missing token", 4401)
+        await refuse(ws, "authentication_failed", "invalid or missing token", 4401)
         return
     try:
         start = await asyncio.wait_for(ws.receive_json(), START_TIMEOUT)
         listener = await _open(rt, start)
     except (TimeoutError, WebSocketDisconnect, ValueError):
-        await _refuse(ws, "bad_request", "send a start frame first", 4400)
+        await refuse(ws, "bad_request", "send a start frame first", 4400)
         return
     except ApiError as exc:
-        await _refuse(ws, exc.code, exc.detail, 4404 if exc.status_code == 404 else 4400)
+        await refuse(ws, exc.code, exc.detail, 4404 if exc.status_code == 404 else 4400)
         return
     topic = INBOUND_RECEIVED if listener.kind == "source" else MESSAGE_CREATED
     session = _Session(rt, ws, listener, topic)
@@ -113,10 +113,12 @@ async def listen(ws: WebSocket) -> None:
             await ws.close()
 
 
-async def _refuse(ws: WebSocket, code: str, detail: Any, close_code: int) -> None:
+async def refuse(ws: WebSocket, code: str, detail: Any, close_code: int) -> None:
+    """An error frame, then a close whose code (and reason) tell the CLI which exit code to use:
+    a client still sending its start frame may see only the close."""
     with contextlib.suppress(Exception):
         await ws.send_json({"type": "error", "code": code, "detail": detail})
-        await ws.close(close_code)
+        await ws.close(close_code, str(detail).encode()[:120].decode(errors="ignore"))
 
 
 async def _open(rt: Runtime, start: Any) -> Listener:
@@ -147,7 +149,7 @@ class _Session:
     async def replace(self) -> None:
         """Another connection of the same listener took over: end this one."""
         self.close()
-        await _refuse(self.ws, "conflict", "another `hookwire listen` with the same name took over", REPLACED)
+        await refuse(self.ws, "conflict", "another `hookwire listen` with the same name took over", REPLACED)
 
     async def _read(self) -> None:
         with contextlib.suppress(WebSocketDisconnect):

@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from hookwire.api.deps import token_matches
+from hookwire.api.listen import refuse
 from hookwire.errors import ApiError, ValidationFailed
 from hookwire.events import ATTEMPT_RECORDED, INBOUND_RECEIVED, SubscriptionOverflow
 from hookwire.ingest.sources import require_source
@@ -33,7 +34,7 @@ async def tail(ws: WebSocket) -> None:
     await ws.accept()
     given = ws.headers.get("authorization", "").removeprefix("Bearer ").strip()
     if not given or rt.settings.api_token is None or not token_matches(given, rt.settings.api_token):
-        await _error(ws, "authentication_failed", "invalid or missing token", 4401)
+        await refuse(ws, "authentication_failed", "invalid or missing token", 4401)
         return
     try:
         start = await asyncio.wait_for(ws.receive_json(), 10)
@@ -41,7 +42,7 @@ async def tail(ws: WebSocket) -> None:
     except (TimeoutError, WebSocketDisconnect, ValueError):
         return
     except ApiError as exc:
-        await _error(ws, exc.code, exc.detail, 4404 if exc.status_code == 404 else 4400)
+        await refuse(ws, exc.code, exc.detail, 4404 if exc.status_code == 404 else 4400)
         return
     topics = set()
     if source_id is None:
@@ -84,12 +85,6 @@ async def _drain(ws: WebSocket) -> None:
     with contextlib.suppress(WebSocketDisconnect):
         while True:
             await ws.receive_text()
-
-
-async def _error(ws: WebSocket, code: str, detail: Any, close_code: int) -> None:
-    with contextlib.suppress(Exception):
-        await ws.send_json({"type": "error", "code": code, "detail": detail})
-        await ws.close(close_code)
 
 
 async def _filters(rt: Runtime, start: dict[str, Any]) -> tuple[str | None, str | None, str | None]:

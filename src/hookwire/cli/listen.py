@@ -24,7 +24,7 @@ import websockets
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from hookwire.cli.client_config import ServerAccess, server_access
-from hookwire.cli.exit_codes import AUTH_FAILED, CONFIG_ERROR, NOT_FOUND, OK, UNREACHABLE
+from hookwire.cli.exit_codes import AUTH_FAILED, CONFIG_ERROR, NOT_FOUND, OK, UNREACHABLE, for_refusal
 from hookwire.cli.forwarding import ForwardRules, forward, parse_header, parse_path_map
 from hookwire.cli.terminal import Printer
 from hookwire.errors import ConfigError
@@ -134,7 +134,13 @@ async def run_listener(options: ListenOptions, printer: Printer) -> int:
                         "authentication_failed", "the server refused the token", AUTH_FAILED
                     ) from None
                 lost = _lost(printer, options, lost, first, f"server answered {exc.response.status_code}")
-            except (OSError, ConnectionClosed, InvalidHandshake, TimeoutError, orjson.JSONDecodeError) as exc:
+            except ConnectionClosed as exc:
+                refused = for_refusal(exc.rcvd.code if exc.rcvd else None)
+                if refused is not None:
+                    reason = exc.rcvd.reason if exc.rcvd else ""
+                    raise Refused("refused", reason or "the server refused the listener", refused) from None
+                lost = _lost(printer, options, lost, first, _reason(exc))
+            except (OSError, InvalidHandshake, TimeoutError, orjson.JSONDecodeError) as exc:
                 lost = _lost(printer, options, lost, first, _reason(exc))
             await asyncio.sleep(backoff.next())
 

@@ -18,7 +18,7 @@ import websockets
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from hookwire.cli.client_config import ServerAccess, server_access
-from hookwire.cli.exit_codes import AUTH_FAILED, CONFIG_ERROR, NOT_FOUND, OK
+from hookwire.cli.exit_codes import AUTH_FAILED, CONFIG_ERROR, NOT_FOUND, OK, for_refusal
 from hookwire.cli.listen import PING_INTERVAL, Backoff
 from hookwire.cli.terminal import Printer
 from hookwire.errors import ConfigError
@@ -87,11 +87,22 @@ async def follow(access: ServerAccess, start: dict[str, Any], printer: Printer) 
                         backoff.reset()
                         continue
                     print_line(printer, line)
-        except (OSError, ConnectionClosed, InvalidHandshake, TimeoutError) as exc:
-            if not lost:
-                printer.note(f"lost the connection to {access.url} ({exc}); retrying", "yellow")
-            lost = True
+        except ConnectionClosed as exc:
+            refused = for_refusal(exc.rcvd.code if exc.rcvd else None)
+            if refused is not None:
+                printer.note(f"hookwire: {exc.rcvd.reason if exc.rcvd else ''}", "red")
+                return refused
+            lost = _lost(printer, access, lost, exc)
+        except (OSError, InvalidHandshake, TimeoutError) as exc:
+            lost = _lost(printer, access, lost, exc)
         await asyncio.sleep(backoff.next())
+
+
+def _lost(printer: Printer, access: ServerAccess, lost: bool, exc: BaseException) -> bool:
+    """One line when the connection goes, none while retrying."""
+    if not lost:
+        printer.note(f"lost the connection to {access.url} ({exc}); retrying", "yellow")
+    return True
 
 
 @click.command()
