@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
 from hookwire.store.database import Database, Executor, Row
+
+T = TypeVar("T")
+
+
+def typed(row_type: type[T], rows: Iterable[Row]) -> list[T]:
+    """Rows as typed records (frozen dataclasses): a query's columns are the record's fields,
+    by name, so a query and its record that drift apart fail at the first row, not later on a
+    missing key."""
+    make: Any = row_type
+    return [make(**row) for row in rows]
 
 
 async def open_database(url: str) -> Database:
@@ -17,4 +30,4 @@ async def open_database(url: str) -> Database:
     return await PostgresDatabase.open(dsn)
 
 
-__all__ = ["Database", "Executor", "Row", "open_database"]
+__all__ = ["Database", "Executor", "Row", "open_database", "typed"]
