@@ -241,6 +241,12 @@ class SqliteDatabase:
         rows: list[Row] = await self._enqueue([(name, params)], notify=False, returning=True)
         return rows
 
+    async def store_message(self, message: Row, deliveries: list[Row]) -> bool:
+        inserted, _ = await self.write(
+            [("insert_message", message), ("insert_delivery_if_stored", deliveries)], notify=bool(deliveries)
+        )
+        return inserted == 1
+
     async def _enqueue(self, steps: Sequence[Step], *, notify: bool, returning: bool) -> Any:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending.append((steps, notify, returning, future))
