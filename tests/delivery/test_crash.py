@@ -20,6 +20,7 @@ from hookwire.outbound.endpoints import create_endpoint
 from hookwire.outbound.messages import create_message
 from hookwire.outbound.models import ApplicationIn, EndpointIn, MessageIn
 from hookwire.runtime import Runtime
+from hookwire.store.statuses import MessageStatus
 from tests.support.receiver import Receiver, Reply
 from tests.support.server import HookwireProcess
 
@@ -31,7 +32,7 @@ ENV = {
     "HOOKWIRE_WORKER_CONCURRENCY": str(CONCURRENCY),
     "HOOKWIRE_PROCESSES": "2",
 }
-SUCCESS, SENDING = 0, 3
+SUCCESS, SENDING = MessageStatus.SUCCESS, MessageStatus.SENDING
 
 
 async def _queue_messages(rt: Runtime, url: str) -> set[str]:

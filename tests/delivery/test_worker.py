@@ -30,10 +30,16 @@ from hookwire.outbound.models import ApplicationIn, EndpointIn, MessageIn
 from hookwire.outbound.pagination import HIGHEST_KEY
 from hookwire.runtime import Runtime
 from hookwire.store import Row
+from hookwire.store.statuses import MessageStatus
 from tests.support.receiver import Receiver, Reply
 
 DRAIN_DEADLINE = 60.0
-SUCCESS, PENDING, FAIL, SENDING = 0, 1, 2, 3
+SUCCESS, PENDING, FAIL, SENDING = (
+    MessageStatus.SUCCESS,
+    MessageStatus.PENDING,
+    MessageStatus.FAIL,
+    MessageStatus.SENDING,
+)
 
 
 def tuned(rt: Runtime, **settings: Any) -> Runtime:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from svix.api import Svix, SvixOptions
 
+from tests.automations.test_runs import source  # noqa: F401 (the automation tests' fixture)
 from tests.delivery.conftest import workers  # noqa: F401 (the delivery tests' fixture, shared)
-from tests.ingest.test_automations_runs import source  # noqa: F401 (the automation tests' fixture)
 from tests.support.receiver import Receiver
 from tests.support.server import HookwireProcess
 

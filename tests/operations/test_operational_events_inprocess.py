@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from hookwire.automations import AutomationRunner
 from hookwire.events import ATTEMPT_RECORDED
-from hookwire.ingest.automations import AutomationRunner
 from hookwire.ingest.destinations import create_ingest_endpoint
 from hookwire.ingest.models import IngestEndpointIn
 from hookwire.operations import operational_endpoints
@@ -16,8 +16,8 @@ from hookwire.operations.monitor import OperationsMonitor
 from hookwire.operations.operational_webhooks import emit
 from hookwire.outbound.models import EndpointIn
 from hookwire.runtime import Runtime
+from tests.automations.test_runs import Source, declare, drain, script, send_event
 from tests.delivery.test_worker import Workers
-from tests.ingest.test_automations_runs import Source, declare, drain, script, send_event
 from tests.support.receiver import Receiver
 
 

@@ -21,8 +21,9 @@ from hookwire.outbound.endpoints import create_endpoint
 from hookwire.outbound.messages import create_message
 from hookwire.outbound.models import ApplicationIn, EndpointIn, MessageIn
 from hookwire.runtime import Runtime
+from hookwire.store.statuses import MessageStatus
 
-SENDING, SUCCESS, PENDING = 3, 0, 1
+SENDING, SUCCESS, PENDING = MessageStatus.SENDING, MessageStatus.SUCCESS, MessageStatus.PENDING
 
 
 async def _queue(rt: Runtime, count: int) -> tuple[str, str]:

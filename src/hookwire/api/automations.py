@@ -10,7 +10,7 @@ from hookwire.api.deps import require_admin
 from hookwire.api.json_body import StrictJsonRoute
 from hookwire.api.params import RunStatusParam
 from hookwire.api.responses import json_response
-from hookwire.ingest.automation_log import AutomationRunDetailOut, get_run, list_runs, rerun
+from hookwire.automations.log import AutomationRunDetailOut, get_run, list_runs, rerun
 from hookwire.outbound.models import ListResponse
 from hookwire.runtime import Runtime
 

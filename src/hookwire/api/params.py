@@ -8,8 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator
 
-from hookwire.ingest.automation_log import RunStatus
-from hookwire.outbound.models import MessageStatus
+from hookwire.store.statuses import MessageStatus, RunStatus
 
 Order = Literal["ascending", "descending"]
 

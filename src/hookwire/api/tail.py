@@ -21,8 +21,8 @@ from hookwire.errors import ApiError, ValidationFailed
 from hookwire.events import ATTEMPT_RECORDED, INBOUND_RECEIVED, SubscriptionOverflow
 from hookwire.ingest.sources import require_source
 from hookwire.outbound.applications import require_app
-from hookwire.outbound.models import MessageStatus
 from hookwire.runtime import Runtime
+from hookwire.store.statuses import MessageStatus
 
 router = APIRouter(tags=["Listen (hookwire)"])
 STATUSES = ("failed", "success")

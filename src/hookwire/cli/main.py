@@ -21,14 +21,14 @@ from hookwire.errors import ConfigError, StoreError
 from hookwire.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from hookwire.ingest.automations import Automation
+    from hookwire.automations import Automation
 
 
 def _automations(config: Path | None) -> tuple[Automation, ...]:
     """The automations declared in the --config file, checked now (exit 2 with the reason)."""
     if config is None:
         return ()
-    from hookwire.ingest.automations import load_automations
+    from hookwire.automations import load_automations
 
     try:
         return load_automations(config)

@@ -19,13 +19,13 @@ import uvicorn
 
 from hookwire.activity import start_activity_log, stop_activity_log
 from hookwire.api.app import create_app
+from hookwire.automations import Automation, AutomationRunner, make_automation_hook
 from hookwire.cli.banner import banner
 from hookwire.cli.http_server import raise_open_file_limit, server_config
 from hookwire.cli.ports import bind_listen_socket
 from hookwire.cli.runtime import open_runtime, open_sender
 from hookwire.delivery.worker import DeliveryWorker
 from hookwire.event_links import open_event_link
-from hookwire.ingest.automations import Automation, AutomationRunner, make_automation_hook
 from hookwire.ingest.router import IngestRouter
 from hookwire.operations.monitor import OperationsMonitor
 from hookwire.operations.tracing import start_tracing

@@ -55,11 +55,11 @@ from hookwire.ids import new_id
 from hookwire.operations.attempt_facts import attempt_facts
 from hookwire.runtime import Runtime
 from hookwire.store import Row
+from hookwire.store.statuses import MessageStatus
 
 log = logging.getLogger("hookwire.delivery")
 
 USER_AGENT = f"hookwire/{__version__}"
-SUCCESS, PENDING, FAIL, SENDING, CANCELED = 0, 1, 2, 3, 4
 _LOST = -1  # lease value of a row another worker took over: matches no row
 _MAX_BACKOFF = 30.0
 _RECORD_BACKOFF = 2.0
@@ -438,13 +438,13 @@ class DeliveryWorker:
                 self._local_errors.note(result.error)
                 continue
             if result.canceled:  # the endpoint's transformation chose to send nothing: no retry
-                attempts.append(_attempt_row(item, CANCELED))
+                attempts.append(_attempt_row(item, MessageStatus.CANCELED))
                 recorded.append(item)
                 updates.append(
                     {
                         "id": d["id"],
                         "lease": self._leases.get(d["id"], _LOST),
-                        "status": CANCELED,
+                        "status": MessageStatus.CANCELED,
                         "next_attempt_at": item.finished_at,
                     }
                 )
@@ -459,22 +459,26 @@ class DeliveryWorker:
             )
             if item.final:
                 verdict = _NO_RETRY
-            attempts.append(_attempt_row(item, SUCCESS if verdict.success else FAIL))
+            attempts.append(
+                _attempt_row(item, MessageStatus.SUCCESS if verdict.success else MessageStatus.FAIL)
+            )
             recorded.append(item)
             update = {"id": d["id"], "lease": self._leases.get(d["id"], _LOST)}
             if verdict.success:
                 succeeding.add(d["endpoint_id"])
-                updates.append({**update, "status": SUCCESS, "next_attempt_at": item.finished_at})
+                updates.append(
+                    {**update, "status": MessageStatus.SUCCESS, "next_attempt_at": item.finished_at}
+                )
                 continue
             failing.add(d["endpoint_id"])
             if verdict.disable_endpoint:
                 gone.add(d["endpoint_id"])
             if verdict.retry_in is None:
-                updates.append({**update, "status": FAIL, "next_attempt_at": item.finished_at})
+                updates.append({**update, "status": MessageStatus.FAIL, "next_attempt_at": item.finished_at})
             else:
                 due = item.finished_at + math.ceil(verdict.retry_in * 1000)
                 self._next_retry_at = min(self._next_retry_at, due)
-                updates.append({**update, "status": PENDING, "next_attempt_at": due})
+                updates.append({**update, "status": MessageStatus.PENDING, "next_attempt_at": due})
         now = now_ms()
         cutoff = now - int(self._rt.settings.disable_after_seconds * 1000)
         still_failing = sorted(failing - succeeding)

@@ -15,6 +15,7 @@ from typing import Any
 from hookwire.ids import created_ms, new_id
 from hookwire.operations.tracing import record_attempt_span
 from hookwire.runtime import Runtime
+from hookwire.store.statuses import MessageStatus
 
 # Which process recorded an attempt: the operations monitor of that process alone acts on it, so
 # a cross-process event channel never makes two processes alert twice. (A pid alone can repeat
@@ -22,15 +23,14 @@ from hookwire.runtime import Runtime
 PROCESS_ORIGIN = f"{os.getpid()}-{new_id('evt')}"
 
 # Delivery statuses as the deliveries table stores them (see migrations/0001).
-_SUCCESS, _FAIL = 0, 2
 
 
 def attempt_facts(
     rt: Runtime, attempt_number: int, delivery_status: int, attempt: dict[str, Any]
 ) -> dict[str, Any]:
     """Count one recorded attempt and return the extra fields of its `attempt.recorded` event."""
-    success = delivery_status == _SUCCESS
-    exhausted = delivery_status == _FAIL
+    success = delivery_status == MessageStatus.SUCCESS
+    exhausted = delivery_status == MessageStatus.FAIL
     end_to_end = None
     if success and not attempt["trigger_type"]:  # a manual resend is not the message's first success
         created = created_ms(attempt["msg_id"])

@@ -49,6 +49,7 @@ from hookwire.operations.operational_webhooks import attempt_data, disabled_data
 from hookwire.operations.retention import RetentionJob
 from hookwire.runtime import Runtime
 from hookwire.store import Row
+from hookwire.store.statuses import MessageStatus
 
 log = logging.getLogger("hookwire.operations")
 
@@ -111,7 +112,7 @@ class OperationsMonitor:
         """Emit the operational events one recorded attempt means (see the module docstring)."""
         if data.get("appId") == OPERATIONAL_APP_ID or data.get("origin") != PROCESS_ORIGIN:
             return  # about an operational endpoint, or recorded (and handled) by another process
-        number, success = int(data["attemptNumber"]), data["status"] == 0
+        number, success = int(data["attemptNumber"]), data["status"] == MessageStatus.SUCCESS
         kinds: list[tuple[str, str]] = []  # (outbound type, ingest type)
         if success:
             if number > FAILING_AFTER_ATTEMPTS:

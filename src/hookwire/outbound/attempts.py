@@ -17,11 +17,11 @@ from hookwire.outbound.models import (
     ListResponse,
     MessageAttemptOut,
     MessageEndpointOut,
-    MessageStatus,
 )
 from hookwire.outbound.pagination import HIGHEST_KEY, check_limit, page
 from hookwire.runtime import Runtime
 from hookwire.store import Row
+from hookwire.store.statuses import MessageStatus
 
 
 def attempt_out(row: Row) -> MessageAttemptOut:
@@ -122,7 +122,11 @@ async def expunge_attempt_content(rt: Runtime, app_key: str, msg_key: str, attem
 
 
 def _next_attempt(row: Row) -> Any:
-    return to_datetime(row["next_attempt_at"]) if row["delivery_status"] in (1, 3) else None
+    return (
+        to_datetime(row["next_attempt_at"])
+        if row["delivery_status"] in (MessageStatus.PENDING, MessageStatus.SENDING)
+        else None
+    )
 
 
 async def list_attempted_messages(

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from enum import IntEnum, StrEnum
+from enum import StrEnum
 from typing import Any, Literal
 
 import orjson
@@ -31,6 +31,7 @@ from hookwire.ids import new_id
 from hookwire.outbound.models import ListResponse, Model
 from hookwire.outbound.pagination import HIGHEST_KEY, check_limit, page
 from hookwire.store import Database, Row
+from hookwire.store.statuses import TaskStatus
 
 log = logging.getLogger("hookwire.background_tasks")
 
@@ -48,12 +49,6 @@ class TaskType(StrEnum):
     APPLICATION_PURGE_CONTENT = "application.purge_content"
     MESSAGE_BROADCAST = "message.broadcast"
     SDK_GENERATE = "sdk.generate"
-
-
-class TaskStatus(IntEnum):
-    RUNNING = 0
-    FINISHED = 1
-    FAILED = 2
 
 
 StatusText = Literal["running", "finished", "failed"]

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from enum import IntEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
+
+from hookwire.store.statuses import MessageStatus
 
 UID_PATTERN = r"^[a-zA-Z0-9\-_.]+$"  # uids, event IDs and event type names
 _CHANNEL = re.compile(r"[a-zA-Z0-9\-_.:+]+")
@@ -59,15 +60,7 @@ def _event_types() -> Any:
     return Field(default=None, validation_alias=AliasChoices("eventTypes", "filterTypes", "event_types"))
 
 
-class MessageStatus(IntEnum):
-    SUCCESS = 0
-    PENDING = 1
-    FAIL = 2
-    SENDING = 3
-    CANCELED = 4
-
-
-STATUS_TEXT = {0: "success", 1: "pending", 2: "fail", 3: "sending", 4: "canceled"}
+STATUS_TEXT = {s.value: s.name.lower() for s in MessageStatus}
 
 
 class ListResponse(Model):

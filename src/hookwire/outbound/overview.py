@@ -13,6 +13,7 @@ from hookwire.clock import now_ms
 from hookwire.ids import lowest_id
 from hookwire.outbound.applications import require_app
 from hookwire.runtime import Runtime
+from hookwire.store.statuses import MessageStatus
 
 DAY_MS = 86_400_000
 
@@ -114,7 +115,7 @@ async def endpoint_health(
         elif newest is None:
             state = "idle"
         else:
-            state = "healthy" if newest["status"] == 0 else "failing"
+            state = "healthy" if newest["status"] == MessageStatus.SUCCESS else "failing"
         health[endpoint.id] = EndpointHealth(
             state=state,
             last_status_code=newest["response_status_code"] if newest else None,

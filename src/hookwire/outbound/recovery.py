@@ -18,6 +18,7 @@ from hookwire.outbound.endpoints import json_list, require_endpoint
 from hookwire.outbound.models import BulkReplayIn, EndpointStats
 from hookwire.outbound.routing import endpoint_matches
 from hookwire.runtime import Runtime
+from hookwire.store.statuses import MessageStatus
 
 _FOREVER = 2**62
 
@@ -134,7 +135,8 @@ async def bulk_replay(rt: Runtime, app_key: str, key: str, data: BulkReplayIn) -
             rows = [
                 {"msg_id": d["msg_id"], "endpoint_id": row["id"], "app_id": row["app_id"], "now": now}
                 for d in deliveries
-                if d["status"] != 3 and _wanted(d, data)  # one being sent right now is not taken away
+                if d["status"] != MessageStatus.SENDING
+                and _wanted(d, data)  # one being sent right now is not taken away
             ]
             await tx.executemany("requeue_delivery", rows)
             await tx.notify_deliveries()

@@ -6,7 +6,9 @@ really differ (claiming with SKIP LOCKED, NOTIFY). Rendering per dialect:
 
 * PostgreSQL: `:param` becomes `$n` (asyncpg's style);
 * SQLite: `= ANY(:ids)` becomes `IN (SELECT value FROM json_each(:ids))`, and list
-  parameters are passed as JSON, so one query text serves list filters on both.
+  parameters are passed as JSON, so one query text serves list filters on both;
+* both: a named status, `{MessageStatus.SENDING}`, becomes its number (`store/statuses.py`),
+  and a name that does not exist fails the load, so a typo cannot reach a database.
 """
 
 from __future__ import annotations
@@ -15,9 +17,19 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
+from hookwire.store.statuses import SQL_ENUMS
+
 _BLOCK = re.compile(r"^--\s*name:\s*([a-z_0-9]+)(?:\s*\[(sqlite|postgres)\])?\s*--\s*$", re.M)
 _PARAM = re.compile(r"(?<![:\w]):([a-zA-Z_][a-zA-Z0-9_]*)")
 _ANY = re.compile(r"=\s*ANY\(\s*:([a-zA-Z_][a-zA-Z0-9_]*)\s*\)")
+_STATUS = re.compile(r"\{([A-Z][A-Za-z]*)\.([A-Z_]+)\}")
+
+
+def _status(match: re.Match[str]) -> str:
+    enum, member = match.group(1), match.group(2)
+    if enum not in SQL_ENUMS or member not in SQL_ENUMS[enum].__members__:
+        raise ValueError(f"queries*.sql names an unknown status {{{enum}.{member}}}")
+    return str(SQL_ENUMS[enum][member].value)
 
 
 @dataclass(frozen=True)
@@ -30,6 +42,7 @@ class Query:
 
 
 def _render(name: str, sql: str, dialect: str) -> Query:
+    sql = _STATUS.sub(_status, sql)
     if dialect == "sqlite":
         sql = _ANY.sub(r"IN (SELECT value FROM json_each(:\1))", sql)
         return Query(name, sql, tuple(dict.fromkeys(_PARAM.findall(sql))))

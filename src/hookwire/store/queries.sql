@@ -1,5 +1,6 @@
 -- Every query hookwire runs. `:name` parameters; see store/queries.py for how a block
--- is rendered per dialect and overridden with [sqlite] / [postgres].
+-- is rendered per dialect and overridden with [sqlite] / [postgres]. Statuses are named,
+-- `{MessageStatus.SENDING}`, and rendered from store/statuses.py.
 -- Nullable filter parameters are CAST so PostgreSQL can infer their type.
 
 -- name: get_meta --
@@ -181,7 +182,7 @@ UPDATE messages SET payload = NULL WHERE app_id = :app_id AND id = :id;
 -- name: insert_delivery --
 INSERT INTO deliveries (msg_id, endpoint_id, app_id, status, attempts, next_attempt_at, manual,
     created_at, updated_at)
-VALUES (:msg_id, :endpoint_id, :app_id, 1, 0, :next_attempt_at, 0, :now, :now);
+VALUES (:msg_id, :endpoint_id, :app_id, {MessageStatus.PENDING}, 0, :next_attempt_at, 0, :now, :now);
 
 -- The fast path of message creation (outbound/messages.py) writes the message and its
 -- deliveries in one group-committed write without reading in between: a delivery is inserted
@@ -190,12 +191,12 @@ VALUES (:msg_id, :endpoint_id, :app_id, 1, 0, :next_attempt_at, 0, :now, :now);
 -- name: insert_delivery_if_stored --
 INSERT INTO deliveries (msg_id, endpoint_id, app_id, status, attempts, next_attempt_at, manual,
     created_at, updated_at)
-SELECT :msg_id, :endpoint_id, :app_id, 1, 0, :next_attempt_at, 0, :now, :now
+SELECT :msg_id, :endpoint_id, :app_id, {MessageStatus.PENDING}, 0, :next_attempt_at, 0, :now, :now
 WHERE EXISTS (SELECT 1 FROM messages WHERE id = :msg_id)
     AND EXISTS (SELECT 1 FROM endpoints WHERE id = :endpoint_id);
 
 -- The same for many messages at once, in one statement: PostgreSQL's group commit of message
--- creation (store/message_batches.py). Each parameter is one column of the batch as an array
+-- creation (store/pg_message_batches.py). Each parameter is one column of the batch as an array
 -- (the messages' in message order, the deliveries' flattened). A message that collides with a
 -- stored eventId / idempotency key, or with an earlier one of the batch, is skipped and so are
 -- its deliveries; the ids of the stored messages come back. One statement commits on its own,
@@ -212,7 +213,7 @@ WITH m AS (
 ), d AS (
     INSERT INTO deliveries (msg_id, endpoint_id, app_id, status, attempts, next_attempt_at, manual,
         created_at, updated_at)
-    SELECT q.msg_id, q.endpoint_id, q.app_id, 1, 0, q.next_attempt_at, 0, q.now, q.now
+    SELECT q.msg_id, q.endpoint_id, q.app_id, {MessageStatus.PENDING}, 0, q.next_attempt_at, 0, q.now, q.now
     FROM unnest(:delivery_msg_ids::text[], :delivery_endpoint_ids::text[], :delivery_app_ids::text[],
         :delivery_due_ats::bigint[], :delivery_created_ats::bigint[])
         AS q (msg_id, endpoint_id, app_id, next_attempt_at, now)
@@ -223,7 +224,7 @@ WITH m AS (
 )
 SELECT m.id FROM m CROSS JOIN (SELECT count(*) FROM woke) AS w;
 
--- Claim due deliveries: status 3 (sending) with the lease expiry as next_attempt_at, so a
+-- Claim due deliveries: SENDING with the lease expiry as next_attempt_at, so a
 -- worker that dies leaves rows that become due again when the lease runs out. Endpoints the
 -- worker holds back are skipped: "blocked" ones (at its concurrency cap or out of throttle
 -- tokens) for every delivery, "open_circuits" for all but manual ones (resend, recover). The
@@ -231,11 +232,11 @@ SELECT m.id FROM m CROSS JOIN (SELECT count(*) FROM woke) AS w;
 -- deliveries_due order): a backlog held back behind one endpoint costs a bounded scan per
 -- claim, not a walk over the whole queue.
 -- name: claim_due_deliveries --
-UPDATE deliveries SET status = 3, next_attempt_at = :lease_until, updated_at = :now
+UPDATE deliveries SET status = {MessageStatus.SENDING}, next_attempt_at = :lease_until, updated_at = :now
 WHERE id IN (
     SELECT id FROM (
         SELECT id, endpoint_id, manual, next_attempt_at FROM deliveries
-        WHERE status IN (1, 3) AND next_attempt_at <= :now
+        WHERE status IN ({MessageStatus.PENDING}, {MessageStatus.SENDING}) AND next_attempt_at <= :now
         ORDER BY next_attempt_at LIMIT :scan
     ) AS due
     WHERE NOT (endpoint_id = ANY(:blocked))
@@ -247,15 +248,15 @@ RETURNING id, msg_id, endpoint_id, app_id, attempts, manual;
 -- The conditions are repeated outside the scan window so that PostgreSQL re-checks them on a
 -- row another worker updated between the window and the lock.
 -- name: claim_due_deliveries [postgres] --
-UPDATE deliveries SET status = 3, next_attempt_at = :lease_until, updated_at = :now
+UPDATE deliveries SET status = {MessageStatus.SENDING}, next_attempt_at = :lease_until, updated_at = :now
 WHERE id IN (
     SELECT d.id FROM deliveries AS d
     WHERE d.id IN (
             SELECT id FROM deliveries
-            WHERE status IN (1, 3) AND next_attempt_at <= :now
+            WHERE status IN ({MessageStatus.PENDING}, {MessageStatus.SENDING}) AND next_attempt_at <= :now
             ORDER BY next_attempt_at LIMIT :scan
         )
-        AND d.status IN (1, 3) AND d.next_attempt_at <= :now
+        AND d.status IN ({MessageStatus.PENDING}, {MessageStatus.SENDING}) AND d.next_attempt_at <= :now
         AND NOT (d.endpoint_id = ANY(:blocked))
         AND (d.manual = 1 OR NOT (d.endpoint_id = ANY(:open_circuits)))
     ORDER BY d.next_attempt_at LIMIT :limit
@@ -264,7 +265,7 @@ WHERE id IN (
 RETURNING id, msg_id, endpoint_id, app_id, attempts, manual;
 
 -- name: next_due_at --
-SELECT MIN(next_attempt_at) AS due FROM deliveries WHERE status IN (1, 3);
+SELECT MIN(next_attempt_at) AS due FROM deliveries WHERE status IN ({MessageStatus.PENDING}, {MessageStatus.SENDING});
 
 -- name: messages_for_delivery --
 SELECT id, event_type, payload FROM messages WHERE id = ANY(:ids);
@@ -289,7 +290,7 @@ VALUES (:id, :delivery_id, :msg_id, :endpoint_id, :app_id, :url, :status, :respo
 -- name: finish_delivery --
 UPDATE deliveries SET status = :status, attempts = attempts + 1, next_attempt_at = :next_attempt_at,
     manual = 0, updated_at = :now
-WHERE id = :id AND status = 3 AND next_attempt_at = :lease;
+WHERE id = :id AND status = {MessageStatus.SENDING} AND next_attempt_at = :lease;
 
 -- Many-row forms of the worker's writes for SQLite: the rows arrive as one JSON array (see
 -- store/sqlite.py); each element holds the same keys as the single-row query's parameters.
@@ -310,39 +311,39 @@ FROM (
         value ->> 'next_attempt_at' AS next_attempt_at, value ->> 'now' AS now
     FROM json_each(:rows)
 ) AS r
-WHERE deliveries.id = r.id AND deliveries.status = 3 AND deliveries.next_attempt_at = r.lease;
+WHERE deliveries.id = r.id AND deliveries.status = {MessageStatus.SENDING} AND deliveries.next_attempt_at = r.lease;
 
 -- name: cancel_delivery --
-UPDATE deliveries SET status = 4, updated_at = :now
-WHERE id = :id AND status = 3 AND next_attempt_at = :lease;
+UPDATE deliveries SET status = {MessageStatus.CANCELED}, updated_at = :now
+WHERE id = :id AND status = {MessageStatus.SENDING} AND next_attempt_at = :lease;
 
 -- name: release_delivery --
-UPDATE deliveries SET status = 1, next_attempt_at = :now, updated_at = :now
-WHERE id = :id AND status = 3 AND next_attempt_at = :lease;
+UPDATE deliveries SET status = {MessageStatus.PENDING}, next_attempt_at = :now, updated_at = :now
+WHERE id = :id AND status = {MessageStatus.SENDING} AND next_attempt_at = :lease;
 
 -- A claimed delivery held back by its endpoint's limits goes back to the queue, due when the
 -- endpoint can take it, without counting an attempt.
 -- name: defer_delivery --
-UPDATE deliveries SET status = 1, next_attempt_at = :due, updated_at = :now
-WHERE id = :id AND status = 3 AND next_attempt_at = :lease;
+UPDATE deliveries SET status = {MessageStatus.PENDING}, next_attempt_at = :due, updated_at = :now
+WHERE id = :id AND status = {MessageStatus.SENDING} AND next_attempt_at = :lease;
 
 -- Heartbeat: a worker still sending pushes its leases forward; rows it no longer holds are
 -- not returned.
 -- name: extend_leases --
 UPDATE deliveries SET next_attempt_at = :lease_until, updated_at = :now
-WHERE id = ANY(:ids) AND status = 3 AND next_attempt_at = :lease
+WHERE id = ANY(:ids) AND status = {MessageStatus.SENDING} AND next_attempt_at = :lease
 RETURNING id;
 
 -- name: requeue_delivery --
 INSERT INTO deliveries (msg_id, endpoint_id, app_id, status, attempts, next_attempt_at, manual,
     created_at, updated_at)
-VALUES (:msg_id, :endpoint_id, :app_id, 1, 0, :now, 1, :now, :now)
-ON CONFLICT (msg_id, endpoint_id) DO UPDATE SET status = 1, next_attempt_at = :now, manual = 1,
+VALUES (:msg_id, :endpoint_id, :app_id, {MessageStatus.PENDING}, 0, :now, 1, :now, :now)
+ON CONFLICT (msg_id, endpoint_id) DO UPDATE SET status = {MessageStatus.PENDING}, next_attempt_at = :now, manual = 1,
     updated_at = :now;
 
 -- name: recover_failed_deliveries --
-UPDATE deliveries SET status = 1, next_attempt_at = :now, manual = 1, updated_at = :now
-WHERE endpoint_id = :endpoint_id AND status = 2 AND created_at >= :since AND created_at < :until;
+UPDATE deliveries SET status = {MessageStatus.PENDING}, next_attempt_at = :now, manual = 1, updated_at = :now
+WHERE endpoint_id = :endpoint_id AND status = {MessageStatus.FAIL} AND created_at >= :since AND created_at < :until;
 
 -- Every delivery of an endpoint in a period, with what bulk-replay filters on; messages whose
 -- payload was expunged cannot be sent again and are left out.

@@ -17,7 +17,7 @@ SELECT url FROM endpoints WHERE id = :id;
 
 -- name: oldest_due --
 SELECT COUNT(*) AS depth, MIN(next_attempt_at) AS oldest FROM deliveries
-WHERE status = 1 AND next_attempt_at <= :now;
+WHERE status = {MessageStatus.PENDING} AND next_attempt_at <= :now;
 
 -- The internal application behind operational endpoints: hidden from application lists.
 -- name: insert_operational_app --

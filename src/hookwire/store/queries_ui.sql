@@ -3,13 +3,13 @@
 -- name: overview_attempt_buckets --
 -- Attempts since `since_id` (an ID floor, so the primary key does the range), grouped by `bucket_ms`.
 SELECT created_at / :bucket_ms AS bucket, COUNT(*) AS n,
-       SUM(CASE WHEN status = 0 THEN 1 ELSE 0 END) AS ok
+       SUM(CASE WHEN status = {MessageStatus.SUCCESS} THEN 1 ELSE 0 END) AS ok
 FROM attempts WHERE id >= :since_id
 GROUP BY bucket;
 
 -- name: overview_endpoint_buckets --
 SELECT endpoint_id, created_at / :bucket_ms AS bucket, COUNT(*) AS n,
-       SUM(CASE WHEN status = 0 THEN 1 ELSE 0 END) AS ok
+       SUM(CASE WHEN status = {MessageStatus.SUCCESS} THEN 1 ELSE 0 END) AS ok
 FROM attempts WHERE id >= :since_id AND app_id = :app_id
 GROUP BY endpoint_id, bucket;
 
@@ -23,7 +23,7 @@ JOIN (SELECT endpoint_id, MAX(id) AS id FROM attempts WHERE app_id = :app_id GRO
 -- name: overview_queue --
 SELECT COUNT(*) AS depth,
        MIN(CASE WHEN next_attempt_at <= :now THEN next_attempt_at END) AS oldest_due
-FROM deliveries WHERE status IN (1, 3);
+FROM deliveries WHERE status IN ({MessageStatus.PENDING}, {MessageStatus.SENDING});
 
 -- name: overview_troubled_endpoints --
 SELECT e.id, e.app_id, e.url, e.disabled, e.first_failure_at, a.name AS app_name
@@ -59,5 +59,5 @@ WHERE app_id = :app_id AND expires_at > :expires_at AND revoked_at IS NULL
 
 -- name: rerun_failed_automation_run --
 -- A failed run starts over: due now, with a fresh retry schedule. Other statuses are left alone.
-UPDATE automation_runs SET status = 1, attempts = 0, next_attempt_at = :now, updated_at = :now
-WHERE id = :id AND status = 2;
+UPDATE automation_runs SET status = {RunStatus.PENDING}, attempts = 0, next_attempt_at = :now, updated_at = :now
+WHERE id = :id AND status = {RunStatus.FAIL};

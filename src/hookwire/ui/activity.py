@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from hookwire.outbound import attempts, endpoints, overview
-from hookwire.outbound.models import MessageStatus
 from hookwire.runtime import Runtime
+from hookwire.store.statuses import MessageStatus
 from hookwire.ui.chart import sparkline
 
 

@@ -6,9 +6,9 @@ from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from hookwire.ingest import automation_log
-from hookwire.ingest.automation_log import RunStatus
+from hookwire.automations import log as automation_log
 from hookwire.runtime import Runtime
+from hookwire.store.statuses import RunStatus
 from hookwire.ui.rendering import render
 from hookwire.ui.routing import PageRoute, checked_form, operator
 

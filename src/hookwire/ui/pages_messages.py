@@ -12,8 +12,8 @@ from starlette.responses import RedirectResponse, Response
 
 from hookwire.errors import ApiError
 from hookwire.outbound import applications, attempts, endpoints, messages
-from hookwire.outbound.models import MessageStatus
 from hookwire.runtime import Runtime
+from hookwire.store.statuses import MessageStatus
 from hookwire.ui.forms import field_errors, parse_utc_datetime
 from hookwire.ui.pages_apps import catalogue_names
 from hookwire.ui.rendering import render

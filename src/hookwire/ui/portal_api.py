@@ -27,11 +27,11 @@ from hookwire.outbound.models import (
     EventExampleIn,
     EventTypeOut,
     ListResponse,
-    MessageStatus,
     RecoverIn,
 )
 from hookwire.outbound.portal_access import Capability, PortalGrant, require
 from hookwire.runtime import Runtime
+from hookwire.store.statuses import MessageStatus
 from hookwire.ui.portal_auth import portal_grant
 from hookwire.ui.routing import CsrfRefused
 

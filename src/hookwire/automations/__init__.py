@@ -7,28 +7,27 @@ stdin, metadata in `HOOKWIRE_*` environment variables, a timeout that kills the 
 process group, a concurrency limit and an optional serialisation key. Each attempt's
 exit code and output go to `automation_attempts`; failures are retried like deliveries.
 
-    load_automations(path) -> tuple[Automation, ...]     automation_config.py
-    make_automation_hook(automations) -> EventHook       automation_hook.py
-    AutomationRunner(rt, automations).run()              automation_runner.py
-    run_command(argv, stdin=..., ...) -> CommandResult   automation_process.py
-    list_runs(rt, ...), get_run(rt, run_id)              automation_log.py
+    load_automations(path) -> tuple[Automation, ...]     config.py
+    make_automation_hook(automations) -> EventHook       hook.py
+    AutomationRunner(rt, automations).run()              runner.py
+    run_command(argv, stdin=..., ...) -> CommandResult   process.py
+    list_runs(rt, ...), get_run(rt, run_id)              log.py
 
 See docs/automations.md.
 """
 
 from __future__ import annotations
 
-from hookwire.ingest.automation_config import Automation, load_automations, parse_automations
-from hookwire.ingest.automation_hook import make_automation_hook
-from hookwire.ingest.automation_log import RunStatus, get_run, list_runs
-from hookwire.ingest.automation_process import CommandResult, run_command
-from hookwire.ingest.automation_runner import AutomationRunner
+from hookwire.automations.config import Automation, load_automations, parse_automations
+from hookwire.automations.hook import make_automation_hook
+from hookwire.automations.log import get_run, list_runs
+from hookwire.automations.process import CommandResult, run_command
+from hookwire.automations.runner import AutomationRunner
 
 __all__ = [
     "Automation",
     "AutomationRunner",
     "CommandResult",
-    "RunStatus",
     "get_run",
     "list_runs",
     "load_automations",

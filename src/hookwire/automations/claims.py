@@ -12,12 +12,13 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from hookwire.automations.config import Automation
+from hookwire.automations.hook import ATTEMPT_PREFIX
+from hookwire.automations.process import CommandResult
 from hookwire.delivery.retry import retry_delay
 from hookwire.ids import new_id
-from hookwire.ingest.automation_config import Automation
-from hookwire.ingest.automation_hook import ATTEMPT_PREFIX, FAIL, PENDING, SUCCESS
-from hookwire.ingest.automation_process import CommandResult
 from hookwire.store import Database, Row
+from hookwire.store.statuses import RunStatus
 
 
 async def claim_due_runs(
@@ -57,22 +58,22 @@ async def extend_leases(
 
 def next_state(
     result: CommandResult, attempts_made: int, schedule: Sequence[float], now: int
-) -> tuple[int, int]:
+) -> tuple[RunStatus, int]:
     """The run's status and next_attempt_at after its `attempts_made`-th attempt ended `now`.
 
     Exit 0 is success; an attempt cut short because the runner stopped is run again at once;
     a command that can never start (missing, not executable) fails at once, its reason in the
     attempt; anything else is retried per `schedule` (jittered +-20%) until it is exhausted."""
     if result.success:
-        return SUCCESS, now
+        return RunStatus.SUCCESS, now
     if result.unstartable:
-        return FAIL, now
+        return RunStatus.FAIL, now
     if result.interrupted:
-        return PENDING, now
+        return RunStatus.PENDING, now
     delay = retry_delay(attempts_made, schedule)
     if delay is None:
-        return FAIL, now
-    return PENDING, now + math.ceil(delay * 1000)
+        return RunStatus.FAIL, now
+    return RunStatus.PENDING, now + math.ceil(delay * 1000)
 
 
 def attempt_row(run_id: str, result: CommandResult, now: int) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from hookwire.ingest.automation_config import RESERVED_ENV_PREFIX, Automation
+from hookwire.automations.config import RESERVED_ENV_PREFIX, Automation
 from hookwire.store import Row
 
 OUTPUT_LIMIT = 64 * 1024

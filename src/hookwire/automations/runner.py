@@ -24,20 +24,20 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from hookwire.clock import now_ms
-from hookwire.ingest.automation_config import Automation
-from hookwire.ingest.automation_hook import FAIL
-from hookwire.ingest.automation_process import (
+from hookwire.automations.claims import attempt_row, claim_due_runs, extend_leases, next_state
+from hookwire.automations.config import Automation
+from hookwire.automations.process import (
     KILL_GRACE,
     OUTPUT_GRACE,
     CommandResult,
     command_env,
     run_command,
 )
-from hookwire.ingest.automation_queue import attempt_row, claim_due_runs, extend_leases, next_state
+from hookwire.clock import now_ms
 from hookwire.operations.automation_events import automation_attempt_failed
 from hookwire.runtime import Runtime
 from hookwire.store import Row
+from hookwire.store.statuses import RunStatus
 
 log = logging.getLogger("hookwire.automations")
 
@@ -222,7 +222,7 @@ class AutomationRunner:
                 automation=automation.name,
                 run=run,
                 attempt_number=run["attempts"] + 1,
-                exhausted=status == FAIL,
+                exhausted=status == RunStatus.FAIL,
                 exit_code=result.exit_code,
                 error=result.error,
                 at=now,

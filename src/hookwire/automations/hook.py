@@ -12,13 +12,13 @@ from typing import Any
 import orjson
 from jmespath.exceptions import JMESPathError
 
+from hookwire.automations.config import Automation
 from hookwire.ids import new_id
 from hookwire.ingest import jmes
-from hookwire.ingest.automation_config import Automation
 from hookwire.ingest.router import EventHook
 from hookwire.store import Executor, Row
+from hookwire.store.statuses import RunStatus
 
-SUCCESS, PENDING, FAIL, RUNNING = 0, 1, 2, 3
 RUN_PREFIX, ATTEMPT_PREFIX = "arun", "aatt"
 
 
@@ -78,7 +78,7 @@ def make_automation_hook(automations: tuple[Automation, ...]) -> EventHook:
                 "event_id": request["event_id"],
                 "serial_key": plan.serial_key,
                 "event": plan.event,
-                "status": PENDING if plan.error is None else FAIL,
+                "status": RunStatus.PENDING if plan.error is None else RunStatus.FAIL,
                 "now": now,
             }
             if plan.error is None:

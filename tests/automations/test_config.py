@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 
+from hookwire.automations import load_automations
+from hookwire.automations.claims import next_state
+from hookwire.automations.config import Automation
+from hookwire.automations.hook import matches, plan_run, serial_key
+from hookwire.automations.process import CommandResult, command_env
 from hookwire.errors import ConfigError
-from hookwire.ingest.automation_config import Automation
-from hookwire.ingest.automation_hook import FAIL, PENDING, SUCCESS, matches, plan_run, serial_key
-from hookwire.ingest.automation_process import CommandResult, command_env
-from hookwire.ingest.automation_queue import next_state
-from hookwire.ingest.automations import load_automations
 from hookwire.settings import load_settings
+from hookwire.store.statuses import RunStatus
 
 PYTHON = json.dumps(sys.executable)  # a TOML basic string
 
@@ -243,16 +244,16 @@ STOPPED = CommandResult(-15, "", "", 500, error="interrupted", interrupted=True)
 @pytest.mark.parametrize(
     ("result", "attempts_made", "status", "delay_ms"),
     [
-        (OK, 1, SUCCESS, (0, 0)),
-        (OK, 9, SUCCESS, (0, 0)),
-        (EXIT_1, 1, PENDING, (800, 1200)),  # the first delay, +-20%
-        (EXIT_1, 2, PENDING, (8000, 12000)),
-        (EXIT_1, 3, FAIL, (0, 0)),  # the schedule is exhausted
-        (NOT_STARTED, 1, FAIL, (0, 0)),  # a poison pill: the same on every retry
-        (NO_FDS, 1, PENDING, (800, 1200)),  # local and passing: retried
-        (TIMED_OUT, 2, PENDING, (8000, 12000)),
-        (TIMED_OUT, 3, FAIL, (0, 0)),
-        (STOPPED, 3, PENDING, (0, 0)),  # not the command's fault: again at once, even when exhausted
+        (OK, 1, RunStatus.SUCCESS, (0, 0)),
+        (OK, 9, RunStatus.SUCCESS, (0, 0)),
+        (EXIT_1, 1, RunStatus.PENDING, (800, 1200)),  # the first delay, +-20%
+        (EXIT_1, 2, RunStatus.PENDING, (8000, 12000)),
+        (EXIT_1, 3, RunStatus.FAIL, (0, 0)),  # the schedule is exhausted
+        (NOT_STARTED, 1, RunStatus.FAIL, (0, 0)),  # a poison pill: the same on every retry
+        (NO_FDS, 1, RunStatus.PENDING, (800, 1200)),  # local and passing: retried
+        (TIMED_OUT, 2, RunStatus.PENDING, (8000, 12000)),
+        (TIMED_OUT, 3, RunStatus.FAIL, (0, 0)),
+        (STOPPED, 3, RunStatus.PENDING, (0, 0)),  # not its fault: again at once, even exhausted
     ],
 )
 def test_what_an_attempt_leads_to(

@@ -25,9 +25,7 @@ from fastapi import FastAPI
 
 from hookwire.api import automations as automations_api
 from hookwire.api.errors import install_error_handlers
-from hookwire.clock import now_ms
-from hookwire.ingest.automation_queue import claim_due_runs
-from hookwire.ingest.automations import (
+from hookwire.automations import (
     Automation,
     AutomationRunner,
     get_run,
@@ -35,15 +33,18 @@ from hookwire.ingest.automations import (
     load_automations,
     make_automation_hook,
 )
+from hookwire.automations.claims import claim_due_runs
+from hookwire.clock import now_ms
 from hookwire.ingest.models import IngestSourceIn
 from hookwire.ingest.receive import receive
 from hookwire.ingest.router import IngestRouter
 from hookwire.ingest.sources import create_source
 from hookwire.runtime import Runtime
 from hookwire.store import open_database
+from hookwire.store.statuses import RunStatus
 
 DEADLINE = 30.0
-SUCCESS, PENDING, FAIL, RUNNING = 0, 1, 2, 3
+SUCCESS, PENDING, FAIL, RUNNING = RunStatus.SUCCESS, RunStatus.PENDING, RunStatus.FAIL, RunStatus.RUNNING
 EVENT_TYPE = "generic-webhook.event"
 
 

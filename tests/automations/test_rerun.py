@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hookwire.ingest.automations import AutomationRunner
+from hookwire.automations import AutomationRunner
 from hookwire.runtime import Runtime
-from tests.ingest.test_automations_runs import (
+from tests.automations.test_runs import (
     FAIL,
     SUCCESS,
     Source,
@@ -17,7 +17,7 @@ from tests.ingest.test_automations_runs import (
     script,
     send_event,
 )
-from tests.ingest.test_automations_runs import source as source
+from tests.automations.test_runs import source as source
 
 
 async def test_a_failed_run_runs_again_from_the_start_and_the_log_keeps_every_attempt(

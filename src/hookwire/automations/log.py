@@ -4,7 +4,6 @@ and running a failed run again."""
 from __future__ import annotations
 
 from datetime import datetime
-from enum import IntEnum
 from typing import Any
 
 import orjson
@@ -16,13 +15,7 @@ from hookwire.outbound.models import ListResponse, Model
 from hookwire.outbound.pagination import HIGHEST_KEY, check_limit, page
 from hookwire.runtime import Runtime
 from hookwire.store import Row
-
-
-class RunStatus(IntEnum):
-    SUCCESS = 0
-    PENDING = 1
-    FAIL = 2
-    RUNNING = 3
+from hookwire.store.statuses import RunStatus
 
 
 class AutomationAttemptOut(Model):
