@@ -85,6 +85,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [
         "key too long",
         {"json": {"eventType": "order.paid", "payload": {}}, "headers": {"idempotency-key": "k" * 300}},
     ),
+    ("no content type", {"content": b'{"eventType":"a","payload":{"n":1}}'}),
 ]
 
 

@@ -50,9 +50,10 @@ async def accept_message(
 
 
 def _is_json(content_type: bytes | None) -> bool:
-    """What FastAPI reads as a JSON body: no content type, application/json or +json."""
+    """What FastAPI reads as a JSON body: application/json or +json. Without a content type
+    FastAPI (0.165) does not parse the body, and answers 422: the documented route decides."""
     if content_type is None:
-        return True
+        return False
     media = content_type.split(b";", 1)[0].strip().lower()
     return media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json"))
 
