@@ -236,3 +236,35 @@ async def test_concurrent_stored_messages_share_a_commit_and_keep_their_own_outc
     claimed, _ = await _claim(runtime, 100)
     expected = {row["id"] for n, row in enumerate(rows) if n not in (4, 7)}
     assert {d["msg_id"] for d in claimed} == expected and len(claimed) == 28
+
+
+async def test_identical_queued_reads_share_one_run_and_see_what_was_committed_before_each(
+    runtime: Runtime,
+) -> None:
+    """SQLite: a read that joins a queued identical read still sees every commit made before it
+    arrived (the shared read starts after it), and every caller gets rows of its own."""
+    if runtime.db.dialect != "sqlite":
+        pytest.skip("reads are shared on SQLite's reader thread; PostgreSQL reads use the pool")
+    app, _ = await create_app(runtime, ApplicationIn(name="Acme"))
+    kept = await create_endpoint(runtime, app.id, EndpointIn(url="http://127.0.0.1:9/kept"))
+    gone = await create_endpoint(runtime, app.id, EndpointIn(url="http://127.0.0.1:9/gone"))
+    db: Any = runtime.db
+    release = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def hold(_conn: Any) -> None:  # keeps the reader thread busy until released
+        asyncio.run_coroutine_threadsafe(release.wait(), loop).result(timeout=10)
+
+    busy = asyncio.create_task(db._reader.run(hold))
+    await asyncio.sleep(0.05)
+    first = asyncio.create_task(runtime.db.fetch("get_app_fanout", key=app.id))
+    await asyncio.sleep(0)  # queued behind `hold`
+    await runtime.db.write([("disable_endpoint", {"id": gone.id, "now": now_ms()})])  # the writer: not held
+    second = asyncio.create_task(runtime.db.fetch("get_app_fanout", key=app.id))
+    await asyncio.sleep(0)
+    release.set()
+    await busy
+    one, two = await first, await second
+    assert [r["id"] for r in two] == [kept.id]  # the disabling committed before the second read arrived
+    assert one == two and one is not two and one[0] is not two[0]  # one run, rows of their own
+    assert db._queued_reads == {}
