@@ -54,6 +54,13 @@ def _parse(argv: list[str]) -> argparse.Namespace:
         metavar="SCENARIO",
         help=f"run only these (repeat or comma-separate): {', '.join(SCENARIOS)}",
     )
+    parser.add_argument(
+        "--e2e",
+        default="",
+        metavar="VARIANTS",
+        help="end to end: run only these variants (comma-separated: relay, sqlite, "
+        "sqlite_one_process, postgres, celery); the relay always runs, as the ratios need it",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, databases)")
     parser.add_argument(
         "--profile",
@@ -121,6 +128,7 @@ async def _run(args: argparse.Namespace, results: Results, workdir: Path) -> Non
         sink, recorder = await _receivers(supervisor, workdir)
         sinks = [sink] if sink is recorder else [sink, recorder]
         ctx = Context(plan, workdir, supervisor, results, sink, recorder, started)
+        ctx.e2e_variants = frozenset(v.strip() for v in args.e2e.split(",") if v.strip())
         results.notes.update(
             receiver=sink.kind,
             latency_receiver=recorder.kind,

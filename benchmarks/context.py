@@ -89,6 +89,11 @@ class Context:
     sink: Sink  # the fast receiver for throughput runs (nginx when installed)
     recorder: RecordingSink  # the receiver that records arrival times and hangs on /hang
     started: float
+    # end to end: the variants to run (empty: all of them)
+    e2e_variants: frozenset[str] = frozenset()
+
+    def e2e_runs(self, variant: str) -> bool:
+        return not self.e2e_variants or variant in self.e2e_variants
 
     def log(self, scenario: str, message: str) -> None:
         print(f"[{time.monotonic() - self.started:7.1f}s] {scenario:<9} {message}", flush=True)

@@ -236,32 +236,36 @@ async def run(ctx: Context) -> None:
         "e2e", f"{n:,} messages, {CLIENTS} keep-alive clients, timed to the last arrival at {ctx.sink.kind}"
     )
     await _run_relay(ctx, n)
-    await _run_hookwire(
-        ctx,
-        "sqlite",
-        "end to end: hookwire serve, SQLite (API and workers apart)",
-        fresh_sqlite_url(ctx.workdir, "e2e"),
-        n,
-    )
-    await _run_hookwire(
-        ctx,
-        "sqlite_one_process",
-        "end to end: hookwire serve --processes 1, SQLite",
-        fresh_sqlite_url(ctx.workdir, "e2e1"),
-        n,
-        HOOKWIRE_PROCESSES="1",
-    )
-    reason = await postgres_unavailable()
-    if reason is None:
-        async with fresh_postgres("e2e") as database_url:
-            await _run_hookwire(
-                ctx,
-                "postgres",
-                "end to end: hookwire serve, PostgreSQL, 2 API + 2 worker processes",
-                database_url,
-                n,
-                HOOKWIRE_PROCESSES="4",
-            )
-    else:
-        ctx.results.failures["e2e.postgres"] = f"PostgreSQL unavailable: {reason}"
-    await _run_celery(ctx, n)
+    if ctx.e2e_runs("sqlite"):
+        await _run_hookwire(
+            ctx,
+            "sqlite",
+            "end to end: hookwire serve, SQLite (API and workers apart)",
+            fresh_sqlite_url(ctx.workdir, "e2e"),
+            n,
+        )
+    if ctx.e2e_runs("sqlite_one_process"):
+        await _run_hookwire(
+            ctx,
+            "sqlite_one_process",
+            "end to end: hookwire serve --processes 1, SQLite",
+            fresh_sqlite_url(ctx.workdir, "e2e1"),
+            n,
+            HOOKWIRE_PROCESSES="1",
+        )
+    if ctx.e2e_runs("postgres"):
+        reason = await postgres_unavailable()
+        if reason is None:
+            async with fresh_postgres("e2e") as database_url:
+                await _run_hookwire(
+                    ctx,
+                    "postgres",
+                    "end to end: hookwire serve, PostgreSQL, 2 API + 2 worker processes",
+                    database_url,
+                    n,
+                    HOOKWIRE_PROCESSES="4",
+                )
+        else:
+            ctx.results.failures["e2e.postgres"] = f"PostgreSQL unavailable: {reason}"
+    if ctx.e2e_runs("celery"):
+        await _run_celery(ctx, n)

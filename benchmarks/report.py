@@ -85,13 +85,17 @@ def _ratio_target(label: str, numerator: str, denominator: str, at_least: float)
     return Target(label, check)
 
 
+# issue 9: "p99 from accepted to first attempt, at half the maximum rate, stays under 50 ms"
+LATENCY_TARGET_MS = 50
+
+
 def _latency_target(results: Results) -> tuple[bool, str] | None:
     p99 = results.value("latency.p99_ms")
     if p99 is None:
         return None
     lower = results.value("latency.accepted_p99_ms")
     also = f" (lower bound, 202→arrival: {lower:.1f} ms)" if lower is not None else ""
-    return p99 < 100, f"{p99:.1f} ms{also}"
+    return p99 < LATENCY_TARGET_MS, f"{p99:.1f} ms{also}"
 
 
 def _backlog_target(results: Results) -> tuple[bool, str] | None:
@@ -138,7 +142,10 @@ TARGETS = (
         "celery.rate",
         10.0,
     ),
-    Target("p99 accepted→first attempt < 100 ms at half max rate (judged on sent→)", _latency_target),
+    Target(
+        f"p99 accepted→first attempt < {LATENCY_TARGET_MS} ms at half max rate (judged on sent→)",
+        _latency_target,
+    ),
     _ratio_target("PostgreSQL 2 workers ≥ 1.7x 1 worker", "postgres.rate_2", "postgres.rate_1", 1.7),
     Target("big backlog drains ≥ 85% of the 10k rate, every process < 300 MB", _backlog_target),
     Target("healthy p99 with a dead endpoint within 10% of without", _isolation_target),

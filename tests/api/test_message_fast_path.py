@@ -47,6 +47,20 @@ def _shape(response: httpx.Response) -> tuple[int, str | None, Any]:
     return response.status_code, response.headers.get("content-type"), body
 
 
+class _chunks:
+    """A body sent without Content-Length (chunked), new for each request."""
+
+    def __init__(self, *parts: bytes) -> None:
+        self._parts = parts
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._gen()
+
+    async def _gen(self) -> AsyncIterator[bytes]:
+        for part in self._parts:
+            yield part
+
+
 CASES: list[tuple[str, dict[str, Any]]] = [
     ("plain", {"json": {"eventType": "order.paid", "payload": {"n": 1}}}),
     (
@@ -85,6 +99,22 @@ CASES: list[tuple[str, dict[str, Any]]] = [
         "key too long",
         {"json": {"eventType": "order.paid", "payload": {}}, "headers": {"idempotency-key": "k" * 300}},
     ),
+    (
+        "body over the limit",
+        {
+            "content": b'{"eventType":"a","payload":{"x":"' + b"y" * (1024 * 1024) + b'"}}',
+            "headers": {"content-type": "application/json"},
+        },
+    ),
+    (
+        "chunked body",
+        {
+            "content": _chunks(b'{"eventType":"a",', b'"payload":{"n":1}}'),
+            "headers": {"content-type": "application/json"},
+        },
+    ),
+    ("no content type", {"content": b'{"eventType":"a","payload":{"n":1}}'}),
+    ("NUL in the path", {"json": {"eventType": "a", "payload": {}}, "path": "/api/v1/app/a%00b/msg"}),
 ]
 
 
@@ -117,3 +147,15 @@ async def test_the_openapi_document_still_describes_message_creation(
     documented = (await fast.get("/openapi.json")).json()
     assert documented == (await plain.get("/openapi.json")).json()
     assert "post" in documented["paths"]["/api/v1/app/{app_id}/msg"]
+
+
+async def test_a_taken_event_id_is_the_same_conflict_on_both_paths(
+    both: tuple[httpx.AsyncClient, httpx.AsyncClient, str],
+) -> None:
+    fast, plain, app_id = both
+    body = {"eventType": "order.paid", "eventId": "evt-1", "payload": {}}
+    assert (await fast.post(f"/api/v1/app/{app_id}/msg", json=body)).status_code == 202
+    on_fast = await fast.post(f"/api/v1/app/{app_id}/msg", json=body)
+    on_plain = await plain.post(f"/api/v1/app/{app_id}/msg", json=body)
+    assert on_fast.status_code == 409
+    assert _shape(on_fast) == _shape(on_plain)

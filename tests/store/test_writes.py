@@ -186,3 +186,85 @@ async def test_a_write_that_breaks_a_constraint_raises_one_error_type_and_stores
     with pytest.raises(ConstraintViolation):
         await runtime.db.write([("insert_message", orphan)])
     assert await runtime.db.fetchrow("get_message", app_id="app_gone", key=orphan["id"]) is None
+
+
+def _message_row(app_id: str, now: int, **fields: Any) -> dict[str, Any]:
+    return {
+        "id": new_id("msg", now),
+        "app_id": app_id,
+        "event_type": "invoice.paid",
+        "event_id": None,
+        "idempotency_key": None,
+        "payload": b"{}",
+        "channels": None,
+        "tags": None,
+        "now": now,
+        "deliver_at": None,
+        "expunge_at": None,
+    } | fields
+
+
+async def test_concurrent_stored_messages_share_a_commit_and_keep_their_own_outcome(
+    runtime: Runtime,
+) -> None:
+    """Group commit (one statement for all on PostgreSQL) must not mix outcomes: a duplicate
+    eventId loses alone, a row that breaks a foreign key fails alone, the rest are stored with
+    their deliveries and the workers are woken."""
+    app, _ = await create_app(runtime, ApplicationIn(name="Acme"))
+    endpoint = await create_endpoint(runtime, app.id, EndpointIn(url="http://127.0.0.1:9/hook"))
+    woken = asyncio.Event()
+    await runtime.db.listen_deliveries(woken.set)
+    now = now_ms()
+    rows = [_message_row(app.id, now + n) for n in range(30)]
+    rows[3]["event_id"] = rows[4]["event_id"] = "evt-twice"  # the first of the two wins
+    rows[7]["app_id"] = "app_gone"  # the foreign key refuses this one
+    rows[9]["event_id"] = "evt-9"
+
+    def deliveries(row: dict[str, Any]) -> list[dict[str, Any]]:
+        due = {"next_attempt_at": now, "now": now}
+        return [{"msg_id": row["id"], "endpoint_id": endpoint.id, "app_id": app.id} | due]
+
+    outcomes = await asyncio.gather(
+        *(runtime.db.store_message(row, deliveries(row)) for row in rows), return_exceptions=True
+    )
+    assert isinstance(outcomes[7], ConstraintViolation)
+    assert outcomes[3] is True and outcomes[4] is False
+    assert [o for n, o in enumerate(outcomes) if n not in (4, 7)] == [True] * 28
+    await asyncio.wait_for(woken.wait(), timeout=5)
+    # the same eventId again, alone: refused, nothing written
+    assert await runtime.db.store_message(_message_row(app.id, now, event_id="evt-9"), []) is False
+    claimed, _ = await _claim(runtime, 100)
+    expected = {row["id"] for n, row in enumerate(rows) if n not in (4, 7)}
+    assert {d["msg_id"] for d in claimed} == expected and len(claimed) == 28
+
+
+async def test_identical_queued_reads_share_one_run_and_see_what_was_committed_before_each(
+    runtime: Runtime,
+) -> None:
+    """SQLite: a read that joins a queued identical read still sees every commit made before it
+    arrived (the shared read starts after it), and every caller gets rows of its own."""
+    if runtime.db.dialect != "sqlite":
+        pytest.skip("reads are shared on SQLite's reader thread; PostgreSQL reads use the pool")
+    app, _ = await create_app(runtime, ApplicationIn(name="Acme"))
+    kept = await create_endpoint(runtime, app.id, EndpointIn(url="http://127.0.0.1:9/kept"))
+    gone = await create_endpoint(runtime, app.id, EndpointIn(url="http://127.0.0.1:9/gone"))
+    db: Any = runtime.db
+    release = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def hold(_conn: Any) -> None:  # keeps the reader thread busy until released
+        asyncio.run_coroutine_threadsafe(release.wait(), loop).result(timeout=10)
+
+    busy = asyncio.create_task(db._reader.run(hold))
+    await asyncio.sleep(0.05)
+    first = asyncio.create_task(runtime.db.fetch("get_app_fanout", key=app.id))
+    await asyncio.sleep(0)  # queued behind `hold`
+    await runtime.db.write([("disable_endpoint", {"id": gone.id, "now": now_ms()})])  # the writer: not held
+    second = asyncio.create_task(runtime.db.fetch("get_app_fanout", key=app.id))
+    await asyncio.sleep(0)
+    release.set()
+    await busy
+    one, two = await first, await second
+    assert [r["id"] for r in two] == [kept.id]  # the disabling committed before the second read arrived
+    assert one == two and one is not two and one[0] is not two[0]  # one run, rows of their own
+    assert db._queued_reads == {}

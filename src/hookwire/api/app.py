@@ -27,7 +27,7 @@ from hookwire.api import (
 )
 from hookwire.api.errors import CatchUnexpected, install_error_handlers
 from hookwire.api.limits import BodySizeLimit
-from hookwire.api.message_fast_path import MessageCreateFastPath
+from hookwire.api.message_fast_path import HookwireApp, MessageCreateFastPath
 from hookwire.api.nul_guard import RejectNulInUrl
 from hookwire.api.request_log import RequestLog
 from hookwire.operations import probes
@@ -37,7 +37,7 @@ from hookwire.runtime import Runtime
 
 def create_app(rt: Runtime) -> FastAPI:
     """The HTTP app over an open Runtime (the CLI owns opening and closing it)."""
-    app = FastAPI(
+    app = HookwireApp(
         title="hookwire",
         version=__version__,
         description="Self-hosted webhook infrastructure. The outbound API is wire-compatible with Svix.",

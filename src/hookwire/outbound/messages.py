@@ -79,9 +79,9 @@ async def create_message(
     second one; a repeated `eventId` without it is a `Conflict` naming the stored message.
 
     The common case (the application exists) reads on the reader connection and then
-    writes the message and its deliveries in one `write()`: on SQLite that joins the
-    group commit, so concurrent API calls share one transaction and one commit instead
-    of queueing for the writer one by one. Auto-creating an application takes the
+    writes the message and its deliveries with `store_message()`, which concurrent API calls
+    share: one transaction and one commit on SQLite, one statement on PostgreSQL, instead of
+    queueing one by one. Auto-creating an application takes the
     transactional path.
     """
     payload = encode_json(data.payload, "payload")
@@ -96,13 +96,10 @@ async def create_message(
         targets = [only_endpoint] if only_endpoint is not None else _matching(endpoints, data)
         deliveries = _delivery_rows(msg_id, app_id, data, targets, now)
         try:
-            inserted, _ = await rt.db.write(
-                [("insert_message", message), ("insert_delivery_if_stored", deliveries)],
-                notify=bool(deliveries),
-            )
+            inserted = await rt.db.store_message(message, deliveries)
         except ConstraintViolation:  # the app was deleted meanwhile: decide in a transaction (404)
             return await _create_in_transaction(rt, app_key, data, payload, idempotency_key, only_endpoint)
-        if inserted == 0:  # a concurrent request with the same eventId / key won the race
+        if not inserted:  # a concurrent request with the same eventId / key won the race
             raced = await _existing(rt.db, app_id, data.event_id, idempotency_key)
             assert raced is not None
             return _replay(raced, data.event_id, idempotency_key), False

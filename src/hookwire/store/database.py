@@ -61,6 +61,16 @@ class Database(Executor, Protocol):
         thread hops (BEGIN, the statement, COMMIT)."""
         ...
 
+    async def store_message(self, message: Row, deliveries: list[Row]) -> bool:
+        """Insert a message (`insert_message`'s parameters) and its deliveries
+        (`insert_delivery_if_stored`'s), committed, waking the workers if any delivery was queued.
+        False when its eventId or idempotency key is already taken: then nothing is written.
+
+        Concurrent calls share one commit: SQLite's group commit; on PostgreSQL one statement
+        for all of them (pg_message_batches.py). A constraint violation (the application or an
+        endpoint deleted meanwhile) raises `ConstraintViolation` for that call only."""
+        ...
+
     async def migrate(self) -> list[str]:
         """Apply pending migrations; return the names applied."""
         ...

@@ -20,6 +20,7 @@ from hookwire.redact import redact_url
 from hookwire.store.database import DELIVERIES_CHANNEL, NotifyCallback, Row, Step, WakeupCallback
 from hookwire.store.migrate import load_migrations
 from hookwire.store.pg_listener import Listener
+from hookwire.store.pg_message_batches import MessageBatches
 from hookwire.store.queries import Query, load_queries
 
 CHANNEL = DELIVERIES_CHANNEL
@@ -99,6 +100,7 @@ class PostgresDatabase:
         self._pool = pool
         self._queries = load_queries("postgres")
         self._listener = Listener(dsn)
+        self._message_batches = MessageBatches(self)
 
     @classmethod
     async def open(cls, dsn: str, *, min_size: int = 1, max_size: int = 10) -> PostgresDatabase:
@@ -150,6 +152,10 @@ class PostgresDatabase:
         """One write statement with RETURNING; a single statement commits on its own."""
         return await self._runner().fetch(name, **params)
 
+    async def store_message(self, message: Row, deliveries: list[Row]) -> bool:
+        """Grouped with concurrent calls into one statement (pg_message_batches.py)."""
+        return await self._message_batches.store(message, deliveries)
+
     async def listen(self, channel: str, callback: NotifyCallback) -> None:
         """`callback(payload)` on every NOTIFY on `channel`, from any process; the LISTEN
         connection reconnects by itself after the server restarts (pg_listener.py)."""
@@ -189,6 +195,7 @@ class PostgresDatabase:
         return applied
 
     async def close(self) -> None:
+        await self._message_batches.close()
         await self._listener.close()
         await asyncio.wait_for(self._pool.close(), timeout=10)
 

@@ -195,6 +195,35 @@ SELECT :msg_id, :endpoint_id, :app_id, {MessageStatus.PENDING}, 0, :next_attempt
 WHERE EXISTS (SELECT 1 FROM messages WHERE id = :msg_id)
     AND EXISTS (SELECT 1 FROM endpoints WHERE id = :endpoint_id);
 
+-- The same for many messages at once, in one statement: PostgreSQL's group commit of message
+-- creation (store/pg_message_batches.py). Each parameter is one column of the batch as an array
+-- (the messages' in message order, the deliveries' flattened). A message that collides with a
+-- stored eventId / idempotency key, or with an earlier one of the batch, is skipped and so are
+-- its deliveries; the ids of the stored messages come back. One statement commits on its own,
+-- and the NOTIFY that wakes the workers is sent with that commit when a delivery was queued.
+-- name: insert_messages_batch [postgres] --
+WITH m AS (
+    INSERT INTO messages (id, app_id, event_type, event_id, idempotency_key, payload, channels, tags,
+        created_at, deliver_at, expunge_at)
+    SELECT * FROM unnest(:ids::text[], :app_ids::text[], :event_types::text[], :event_ids::text[],
+        :idempotency_keys::text[], :payloads::bytea[], :channels::text[], :tags::text[],
+        :created_ats::bigint[], :deliver_ats::bigint[], :expunge_ats::bigint[])
+    ON CONFLICT DO NOTHING
+    RETURNING id
+), d AS (
+    INSERT INTO deliveries (msg_id, endpoint_id, app_id, status, attempts, next_attempt_at, manual,
+        created_at, updated_at)
+    SELECT q.msg_id, q.endpoint_id, q.app_id, {MessageStatus.PENDING}, 0, q.next_attempt_at, 0, q.now, q.now
+    FROM unnest(:delivery_msg_ids::text[], :delivery_endpoint_ids::text[], :delivery_app_ids::text[],
+        :delivery_due_ats::bigint[], :delivery_created_ats::bigint[])
+        AS q (msg_id, endpoint_id, app_id, next_attempt_at, now)
+    WHERE q.msg_id IN (SELECT id FROM m) AND EXISTS (SELECT 1 FROM endpoints e WHERE e.id = q.endpoint_id)
+    RETURNING 1
+), woke AS (
+    SELECT pg_notify('hookwire_deliveries', '') FROM (SELECT 1 FROM d LIMIT 1) AS queued
+)
+SELECT m.id FROM m CROSS JOIN (SELECT count(*) FROM woke) AS w;
+
 -- Claim due deliveries: SENDING with the lease expiry as next_attempt_at, so a
 -- worker that dies leaves rows that become due again when the lease runs out. Endpoints the
 -- worker holds back are skipped: "blocked" ones (at its concurrency cap or out of throttle

@@ -163,6 +163,28 @@ def _apply_groups(
     return results
 
 
+class _QueuedRead:
+    """A read waiting for (or running on) the reader thread, which identical reads may join
+    until the thread starts it (`started` is set on the thread, before the statement runs)."""
+
+    __slots__ = ("shared", "started", "task")
+
+    def __init__(self) -> None:
+        self.started = False
+        self.shared = False  # joined: every caller gets copies of the rows
+        self.task: asyncio.Task[list[Row]]
+
+
+def _read_key(name: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
+    """What makes two reads the same; None when a parameter is not hashable (never shared)."""
+    try:
+        key = (name, *sorted(params.items()))
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
 class _Runner:
     """Runs named queries on one connection, one thread hop per statement."""
 
@@ -206,6 +228,7 @@ class SqliteDatabase:
         self._relay: WakeupCallback | None = None
         self._pending: list[tuple[Sequence[Step], bool, bool, asyncio.Future[Any]]] = []
         self._group_writer: asyncio.Task[None] | None = None
+        self._queued_reads: dict[tuple[Any, ...], _QueuedRead] = {}
 
     @classmethod
     async def open(cls, path: str) -> SqliteDatabase:
@@ -217,7 +240,41 @@ class SqliteDatabase:
         return db
 
     async def fetch(self, name: str, /, **params: Any) -> list[Row]:
-        return await _Runner(self._reader, self._queries).fetch(name, **params)
+        """Rows of a read. Identical reads (same query, same parameters) that arrive while one
+        is still waiting for the reader thread share it: it has not started, so it sees
+        everything committed before any of them arrived, as each would have on its own. Under
+        load that is one thread hop for the burst of message creates of one application
+        (`get_app_fanout`) instead of one each. Each caller gets its own copies of the rows."""
+        key = _read_key(name, params)
+        if key is None:
+            return await _Runner(self._reader, self._queries).fetch(name, **params)
+        read = self._queued_reads.get(key)
+        if read is not None and not read.started:
+            read.shared = True
+        else:
+            read = self._queue_read(key, name, params)
+        rows = await asyncio.shield(read.task)  # a caller that leaves does not cancel the others
+        return [dict(row) for row in rows] if read.shared else rows
+
+    def _queue_read(self, key: tuple[Any, ...], name: str, params: dict[str, Any]) -> _QueuedRead:
+        query = self._queries[name]
+        bound = _bind(query, params)
+        read = _QueuedRead()
+
+        def run(conn: sqlite3.Connection) -> list[Row]:
+            read.started = True
+            return conn.execute(query.sql, bound).fetchall()
+
+        def done(task: asyncio.Task[list[Row]]) -> None:
+            if self._queued_reads.get(key) is read:
+                del self._queued_reads[key]
+            if not task.cancelled():
+                task.exception()  # retrieved: the callers that still wait re-raise it
+
+        read.task = asyncio.create_task(self._reader.run(run))
+        read.task.add_done_callback(done)
+        self._queued_reads[key] = read
+        return read
 
     async def fetchrow(self, name: str, /, **params: Any) -> Row | None:
         return await _Runner(self._reader, self._queries).fetchrow(name, **params)
@@ -240,6 +297,12 @@ class SqliteDatabase:
         """One write statement with RETURNING, committed (grouped with concurrent writes)."""
         rows: list[Row] = await self._enqueue([(name, params)], notify=False, returning=True)
         return rows
+
+    async def store_message(self, message: Row, deliveries: list[Row]) -> bool:
+        inserted, _ = await self.write(
+            [("insert_message", message), ("insert_delivery_if_stored", deliveries)], notify=bool(deliveries)
+        )
+        return inserted == 1
 
     async def _enqueue(self, steps: Sequence[Step], *, notify: bool, returning: bool) -> Any:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
