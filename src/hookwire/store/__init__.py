@@ -18,6 +18,11 @@ def typed(row_type: type[T], rows: Iterable[Row]) -> list[T]:
     return [make(**row) for row in rows]
 
 
+def typed_one(row_type: type[T], row: Row | None) -> T | None:
+    """One row as a typed record (see `typed`), or None."""
+    return None if row is None else typed(row_type, (row,))[0]
+
+
 async def open_database(url: str) -> Database:
     """Open the database named by HOOKWIRE_DATABASE_URL (`sqlite:///PATH` or `postgresql://...`)."""
     if url.startswith("sqlite:///"):
@@ -30,4 +35,4 @@ async def open_database(url: str) -> Database:
     return await PostgresDatabase.open(dsn)
 
 
-__all__ = ["Database", "Executor", "Row", "open_database", "typed"]
+__all__ = ["Database", "Executor", "Row", "open_database", "typed", "typed_one"]
