@@ -7,7 +7,7 @@ test: a real supervisor hub on a Unix socket (SQLite) or real NOTIFY/LISTEN (Pos
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ from hookwire.runtime import Runtime
 from hookwire.secretbox import SecretBox
 from hookwire.store import open_database
 from tests.conftest import TEST_SECRET_KEY, make_settings
+from tests.support.pg_cluster import OwnCluster, cluster_unavailable_reason
 
 
 @pytest.fixture
@@ -94,3 +95,51 @@ async def test_a_commit_that_queues_deliveries_wakes_listeners_in_other_processe
     if due is not None:  # on SQLite the wake-up travels as delivery.due, readable like any event
         event = await due.get(timeout=5)
         assert event is not None and event.topic == DELIVERY_DUE
+
+
+@pytest.fixture
+def own_cluster() -> Iterator[OwnCluster]:
+    reason = cluster_unavailable_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    cluster = OwnCluster().init()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.destroy()
+
+
+async def test_events_cross_processes_again_after_postgresql_restarts(own_cluster: OwnCluster) -> None:
+    """The link rides on the database's reconnecting LISTEN connection: after a crash and restart
+    of PostgreSQL, with no restart of hookwire, events reach the other process again."""
+    runtimes, links = [], []
+    for _ in range(2):
+        db = await open_database(own_cluster.url)
+        await db.migrate()
+        rt = Runtime(make_settings(own_cluster.url), db, SecretBox(TEST_SECRET_KEY))
+        runtimes.append(rt)
+        links.append(await open_event_link(rt, None))
+    api, worker = runtimes
+    reader = api.events.subscribe([ATTEMPT_RECORDED])
+    try:
+        worker.events.publish(ATTEMPT_RECORDED, {"n": 0})
+        assert (await reader.get(timeout=5)) is not None
+
+        await asyncio.to_thread(own_cluster.stop_immediately)
+        await asyncio.to_thread(own_cluster.start)
+        deadline = asyncio.get_running_loop().time() + 20
+        n = 0
+        while True:  # events published before the LISTEN connection is back are dropped, by design
+            n += 1
+            worker.events.publish(ATTEMPT_RECORDED, {"n": n})
+            event = await reader.get(timeout=0.5)
+            if event is not None:
+                break
+            assert asyncio.get_running_loop().time() < deadline, "no event crossed within 20 s of the restart"
+        assert event.data["n"] >= 1
+    finally:
+        for rt, link in zip(runtimes, links, strict=True):
+            if link is not None:
+                await link.close()
+            await rt.db.close()

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from hookwire.automations import load_automations
+from hookwire.automations.claimed import ClaimedRun
 from hookwire.automations.claims import next_state
 from hookwire.automations.config import Automation
 from hookwire.automations.hook import matches, plan_run, serial_key
@@ -207,14 +208,17 @@ def test_serial_keys_are_strings_as_they_are_and_json_otherwise() -> None:
 
 
 def test_the_command_environment_drops_hookwire_settings_and_adds_the_metadata() -> None:
-    run = {
-        "id": "arun_1",
-        "attempts": 2,
-        "event_id": None,
-        "request_id": "req_1",
-        "event_type": "push",
-        "source_id": "src_1",
-    }
+    run = ClaimedRun(
+        id="arun_1",
+        automation="deploy",
+        request_id="req_1",
+        source_id="src_1",
+        event_type="push",
+        event_id=None,
+        serial_key=None,
+        event="{}",
+        attempts=2,
+    )
     base = {"PATH": "/bin", "HOOKWIRE_SECRET_KEY": "s3cret", "hookwire_api_token": "t"}
     env = command_env(base, _automation(name="deploy", env={"DEPLOY_ENV": "prod"}), run)
     assert env == {

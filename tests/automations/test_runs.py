@@ -387,7 +387,7 @@ async def test_claims_racing_from_many_processes_keep_serial_keys_and_concurrenc
         for db in handles:
             await db.close()
 
-    claimed = Counter(run["automation"] for claim in claims for run in claim)
+    claimed = Counter(run.automation for claim in claims for run in claim)
     assert claimed == {"serial": 1, "capped": 3}
 
 

@@ -1,4 +1,5 @@
-"""The automation queue's rules: claiming due runs, keeping leases, what an attempt leads to.
+"""The automation queue's rules: claiming due runs, and what an attempt leads to. Leases,
+heartbeats and the fenced writes that end a claim are the queue core's (`hookwire.queue`).
 
 Claims are serialised across processes (an advisory lock on PostgreSQL; on SQLite the single
 writer's `BEGIN IMMEDIATE` already is one), so an automation's count of live leases and the
@@ -12,48 +13,46 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from hookwire.automations.claimed import ClaimedRun
 from hookwire.automations.config import Automation
 from hookwire.automations.hook import ATTEMPT_PREFIX
 from hookwire.automations.process import CommandResult
 from hookwire.delivery.retry import retry_delay
 from hookwire.ids import new_id
-from hookwire.store import Database, Row
+from hookwire.queue import QueueTable
+from hookwire.store import Database, typed
 from hookwire.store.statuses import RunStatus
+
+AUTOMATION_RUNS = QueueTable(
+    "automation runs",
+    extend="extend_automation_leases",
+    finish="finish_automation_run",
+    defer="defer_automation_run",
+    release="release_automation_run",
+    failed=RunStatus.FAIL,
+)
 
 
 async def claim_due_runs(
     db: Database, automations: Mapping[str, Automation], *, now: int, lease_until: int
-) -> list[Row]:
+) -> list[ClaimedRun]:
     """Claim what is due and allowed to start now (within each automation's concurrency, one run
     per serial key), marking it running until `lease_until`."""
     due = await db.fetch("due_automation_runs", names=sorted(automations), now=now)
     if not due:
         return []  # nothing due: no claim transaction, no lock
-    claimed: list[Row] = []
+    claimed: list[ClaimedRun] = []
     async with db.transaction() as tx:
         await tx.fetchrow("lock_automation_claims")
         for name in sorted(row["automation"] for row in due):
             running = await tx.fetchrow("count_running_automation_runs", automation=name, now=now)
             free = automations[name].concurrency - (running["n"] if running else 0)
             if free > 0:
-                claimed += await tx.fetch(
+                rows = await tx.fetch(
                     "claim_automation_runs", automation=name, now=now, lease_until=lease_until, limit=free
                 )
+                claimed += typed(ClaimedRun, rows)
     return claimed
-
-
-async def extend_leases(
-    db: Database, groups: Mapping[int, Sequence[str]], *, lease_until: int, now: int
-) -> dict[int, set[str]]:
-    """Push leases forward to `lease_until`; per old lease, the run ids still held."""
-    kept: dict[int, set[str]] = {}
-    async with db.transaction() as tx:
-        for lease, ids in groups.items():
-            rows = await tx.fetch(
-                "extend_automation_leases", ids=list(ids), lease=lease, lease_until=lease_until, now=now
-            )
-            kept[lease] = {r["id"] for r in rows}
-    return kept
 
 
 def next_state(

@@ -15,8 +15,8 @@ from jmespath.exceptions import JMESPathError
 from hookwire.automations.config import Automation
 from hookwire.ids import new_id
 from hookwire.ingest import jmes
-from hookwire.ingest.router import EventHook
-from hookwire.store import Executor, Row
+from hookwire.ingest.router import EventHook, UnroutedRequest
+from hookwire.store import Executor
 from hookwire.store.statuses import RunStatus
 
 RUN_PREFIX, ATTEMPT_PREFIX = "arun", "aatt"
@@ -62,20 +62,22 @@ def plan_run(automation: Automation, document: Any) -> PlannedRun:
 def make_automation_hook(automations: tuple[Automation, ...]) -> EventHook:
     """The router hook that queues one run per automation an accepted event matches."""
 
-    async def queue_runs(tx: Executor, request: Row, event_type: str, document: Any, now: int) -> None:
+    async def queue_runs(
+        tx: Executor, request: UnroutedRequest, event_type: str, document: Any, now: int
+    ) -> None:
         runs = []
         for automation in automations:
-            if not matches(automation, request["source_id"], request["source_uid"], event_type, document):
+            if not matches(automation, request.source_id, request.source_uid, event_type, document):
                 continue
             plan = plan_run(automation, document)
-            run_id = new_id(RUN_PREFIX, request["created_at"])  # runs sort by the event's arrival
+            run_id = new_id(RUN_PREFIX, request.created_at)  # runs sort by the event's arrival
             run = {
                 "id": run_id,
                 "automation": automation.name,
-                "request_id": request["id"],
-                "source_id": request["source_id"],
+                "request_id": request.id,
+                "source_id": request.source_id,
                 "event_type": event_type,
-                "event_id": request["event_id"],
+                "event_id": request.event_id,
                 "serial_key": plan.serial_key,
                 "event": plan.event,
                 "status": RunStatus.PENDING if plan.error is None else RunStatus.FAIL,

@@ -19,8 +19,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from hookwire.automations.claimed import ClaimedRun
 from hookwire.automations.config import RESERVED_ENV_PREFIX, Automation
-from hookwire.store import Row
 
 OUTPUT_LIMIT = 64 * 1024
 KILL_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
@@ -28,19 +28,19 @@ OUTPUT_GRACE = 1.0  # seconds to finish reading once the command has exited
 _CHUNK = 64 * 1024
 
 
-def command_env(base: Mapping[str, str], automation: Automation, run: Row) -> dict[str, str]:
+def command_env(base: Mapping[str, str], automation: Automation, run: ClaimedRun) -> dict[str, str]:
     """The command's environment: the server's own minus HOOKWIRE_* (secrets live there), the
     automation's `env`, then the run's metadata."""
     env = {k: v for k, v in base.items() if not k.upper().startswith(RESERVED_ENV_PREFIX)}
     env.update(automation.env)
     metadata = {
         "HOOKWIRE_AUTOMATION": automation.name,
-        "HOOKWIRE_RUN_ID": run["id"],
-        "HOOKWIRE_ATTEMPT": str(run["attempts"] + 1),
-        "HOOKWIRE_EVENT_ID": run["event_id"] or run["request_id"],
-        "HOOKWIRE_EVENT_TYPE": run["event_type"],
-        "HOOKWIRE_SOURCE_ID": run["source_id"],
-        "HOOKWIRE_REQUEST_ID": run["request_id"],
+        "HOOKWIRE_RUN_ID": run.id,
+        "HOOKWIRE_ATTEMPT": str(run.attempts + 1),
+        "HOOKWIRE_EVENT_ID": run.event_id or run.request_id,
+        "HOOKWIRE_EVENT_TYPE": run.event_type,
+        "HOOKWIRE_SOURCE_ID": run.source_id,
+        "HOOKWIRE_REQUEST_ID": run.request_id,
     }
     env.update({k: str(v).replace("\x00", "") for k, v in metadata.items()})
     return env

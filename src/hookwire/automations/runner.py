@@ -1,8 +1,9 @@
 """The automation runner: claim due runs, run their commands, record attempts, schedule retries.
 
-The `automation_runs` table is the queue, worked like the deliveries table: a runner
-claims due runs (status 3 with next_attempt_at holding the lease expiry) and keeps the
-leases of running commands alive with a heartbeat, so a runner that dies loses
+The `automation_runs` table is the queue, worked with the queue core (`hookwire.queue`)
+like the deliveries table: a runner claims due runs (`RunStatus.RUNNING`, with
+next_attempt_at holding the lease expiry) and keeps the leases of running commands alive
+with a heartbeat, so a runner that dies loses
 nothing: its leases run out and the runs become due again. The claim does the
 limiting, so it holds across processes: claims are serialised (an advisory lock on
 PostgreSQL, the single writer on SQLite), an automation never has more than
@@ -20,11 +21,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Mapping
-from typing import Any
 
-from hookwire.automations.claims import attempt_row, claim_due_runs, extend_leases, next_state
+from hookwire.automations.claims import AUTOMATION_RUNS, ClaimedRun, attempt_row, claim_due_runs, next_state
 from hookwire.automations.config import Automation
 from hookwire.automations.process import (
     KILL_GRACE,
@@ -35,13 +34,12 @@ from hookwire.automations.process import (
 )
 from hookwire.clock import now_ms
 from hookwire.operations.automation_events import automation_attempt_failed
+from hookwire.queue import LeaseBook, claim_until_stopped, log_failure
 from hookwire.runtime import Runtime
-from hookwire.store import Row
 from hookwire.store.statuses import RunStatus
 
 log = logging.getLogger("hookwire.automations")
 
-_LOST = -1  # lease value of a run another runner took over: matches no row
 _MAX_BACKOFF = 30.0
 _MIN_WAIT = 0.005
 # Every commit that queues deliveries wakes the runner too; under heavy delivery traffic this
@@ -68,8 +66,9 @@ class AutomationRunner:
         self._names = sorted(self._automations)
         self._environ = dict(environ or {})
         self._stop_grace = stop_grace
-        self._lease_ms = max(1, int(rt.settings.lease_seconds * 1000))
-        self._leases: dict[str, int] = {}  # run id -> lease expiry (ms), until its attempt is recorded
+        self._book: LeaseBook[str] = LeaseBook(
+            rt.db, AUTOMATION_RUNS, int(rt.settings.lease_seconds * 1000), log
+        )  # held until the attempt is recorded
         self._running: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._interrupt = asyncio.Event()  # set when stopping: kill what still runs
@@ -113,25 +112,19 @@ class AutomationRunner:
     # ------------------------------------------------------------------ claiming
 
     async def _claim_loop(self, burst: bool, horizon: float | None) -> None:
-        backoff = 0.0
-        while not self._stopping:
-            looked_at = time.monotonic()
-            self._wake.clear()  # before looking, so a wake-up during the claim is not lost
-            try:
-                await self._claim_and_start()
-                timeout = await self._idle_timeout(burst, horizon)
-            except Exception:
-                if burst:
-                    raise
-                backoff = min(max(backoff * 2, 0.1), _MAX_BACKOFF)
-                log.exception("claiming automation runs failed; retrying in %.1fs", backoff)
-                await self._sleep(backoff)
-                continue
-            backoff = 0.0
-            if timeout is None:
-                return
-            await self._sleep(timeout)
-            await asyncio.sleep(max(0.0, looked_at + _MIN_INTERVAL - time.monotonic()))
+        async def step() -> float | None:
+            await self._claim_and_start()
+            return await self._idle_timeout(burst, horizon)
+
+        await claim_until_stopped(
+            step,
+            wake=self._wake,
+            stopping=lambda: self._stopping,
+            log=log,
+            what="claiming automation runs",
+            burst=burst,
+            min_interval=_MIN_INTERVAL,
+        )
 
     async def _idle_timeout(self, burst: bool, horizon: float | None) -> float | None:
         """How long to wait for a wake-up; None when a burst run is finished. Runs that are due
@@ -147,81 +140,70 @@ class AutomationRunner:
             timeout = min(timeout, (due - now) / 1000)
         return max(timeout, _MIN_WAIT)
 
-    async def _sleep(self, timeout: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout)
-
     async def _claim_and_start(self) -> None:
         now = now_ms()
-        lease_until = now + self._lease_ms
+        lease_until = self._book.lease_until(now)
         claimed = await claim_due_runs(self._rt.db, self._automations, now=now, lease_until=lease_until)
+        # A run of ours whose lease ran out while its command still ran keeps the new lease and
+        # is not started a second time.
+        fresh = set(self._book.claimed((run.id for run in claimed), lease_until))
         for run in claimed:
-            # A run of ours whose lease ran out while its command still ran: keep the new lease,
-            # do not start it a second time.
-            fresh = run["id"] not in self._leases
-            self._leases[run["id"]] = lease_until
-            if fresh:
+            if run.id in fresh:
                 task = asyncio.create_task(self._execute(run))
                 self._running.add(task)
                 task.add_done_callback(self._running.discard)
 
     # ------------------------------------------------------------------ running
 
-    async def _execute(self, run: Row) -> None:
-        automation = self._automations[run["automation"]]
+    async def _execute(self, run: ClaimedRun) -> None:
+        automation = self._automations[run.automation]
         try:
             result = await run_command(
                 automation.command,
-                stdin=run["event"].encode(),
+                stdin=run.event.encode(),
                 env=command_env(self._environ, automation, run),
                 cwd=automation.working_dir,
                 timeout=automation.timeout,
                 interrupt=self._interrupt,
             )
         except Exception as exc:  # a bug here must still end the claim with a recorded attempt
-            log.exception("automation %s: running run %s failed unexpectedly", automation.name, run["id"])
+            log.exception("automation %s: running run %s failed unexpectedly", automation.name, run.id)
             result = CommandResult(None, "", "", 0, error=f"internal error: {exc!r}")
         await self._record(automation, run, result)
 
-    async def _record(self, automation: Automation, run: Row, result: CommandResult) -> None:
+    async def _record(self, automation: Automation, run: ClaimedRun, result: CommandResult) -> None:
         """Write the attempt and the run's new state in one transaction, retrying while the
         database is away (the heartbeat keeps the lease meanwhile)."""
         now = now_ms()
         schedule = automation.retry_delays
         if schedule is None:
             schedule = self._rt.settings.retry_delays
-        status, next_attempt_at = next_state(result, run["attempts"] + 1, schedule, now)
-        attempt = attempt_row(run["id"], result, now)
+        status, next_attempt_at = next_state(result, run.attempts + 1, schedule, now)
+        attempt = attempt_row(run.id, result, now)
         failures = 0
         while True:
-            finish: dict[str, Any] = {
-                "id": run["id"],
-                "status": status,
-                "next_attempt_at": next_attempt_at,
-                "lease": self._leases.get(run["id"], _LOST),
-                "now": now_ms(),
-            }
+            finish = self._book.finish(run.id, status, next_attempt_at, now_ms())
             try:
                 await self._rt.db.write(
-                    [("insert_automation_attempt", attempt), ("finish_automation_run", finish)], notify=True
+                    [("insert_automation_attempt", attempt), (AUTOMATION_RUNS.finish, finish)], notify=True
                 )
                 break
             except Exception:
                 failures += 1
                 log.exception(
-                    "automation %s: recording run %s failed (try %d)", automation.name, run["id"], failures
+                    "automation %s: recording run %s failed (try %d)", automation.name, run.id, failures
                 )
                 if self._stopping and failures >= 3:
                     return  # the lease runs out and the run is retried: at least once, never lost
                 await asyncio.sleep(min(0.1 * 2**failures, _MAX_BACKOFF))
-        self._leases.pop(run["id"], None)
+        self._book.drop((run.id,))
         self.finished += 1
         if not result.success:
             await automation_attempt_failed(
                 self._rt,
                 automation=automation.name,
                 run=run,
-                attempt_number=run["attempts"] + 1,
+                attempt_number=run.attempts + 1,
                 exhausted=status == RunStatus.FAIL,
                 exit_code=result.exit_code,
                 error=result.error,
@@ -230,8 +212,8 @@ class AutomationRunner:
             log.warning(
                 "automation %s: run %s attempt %d failed (exit %s%s)",
                 automation.name,
-                run["id"],
-                run["attempts"] + 1,
+                run.id,
+                run.attempts + 1,
                 result.exit_code,
                 f", {result.error}" if result.error else "",
             )
@@ -242,31 +224,11 @@ class AutomationRunner:
     async def _heartbeat(self) -> None:
         """Push the leases of running commands forward every third of the lease."""
         while True:
-            await asyncio.sleep(self._lease_ms / 3000)
+            await asyncio.sleep(self._book.beat_every)
             try:
-                await self._extend_leases()
-            except Exception:
-                log.exception("extending automation leases failed; retrying")
-
-    async def _extend_leases(self) -> None:
-        groups: dict[int, list[str]] = {}
-        for run_id, lease in self._leases.items():
-            if lease != _LOST:
-                groups.setdefault(lease, []).append(run_id)
-        if not groups:
-            return
-        now = now_ms()
-        lease_until = now + self._lease_ms
-        kept = await extend_leases(self._rt.db, groups, lease_until=lease_until, now=now)
-        for lease, ids in groups.items():
-            for run_id in ids:
-                if self._leases.get(run_id) == lease:  # else recorded or re-claimed meanwhile
-                    self._leases[run_id] = lease_until if run_id in kept[lease] else _LOST
-        lost = sum(len(ids) - len(kept[lease]) for lease, ids in groups.items())
-        if lost:
-            log.warning(
-                "%d automation runs were taken over by another runner after their lease ran out", lost
-            )
+                await self._book.heartbeat(now_ms())
+            except Exception as exc:
+                log_failure(log, exc, "extending automation leases failed; retrying")
 
     # ------------------------------------------------------------------ stopping
 

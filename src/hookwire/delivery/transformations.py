@@ -41,10 +41,10 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import quickjs
 
+from hookwire.delivery.claimed import MessageToSend
 from hookwire.delivery.sender import Sender, SendResult
 from hookwire.errors import TransformationFailed
 from hookwire.settings import Settings
-from hookwire.store import Row
 
 if TYPE_CHECKING:
     from hookwire.delivery.endpoint_cache import EndpointTarget
@@ -195,7 +195,11 @@ CANCELED_BY_TRANSFORMATION = "canceled by the endpoint's transformation: nothing
 
 
 async def send_for(
-    sender: Sender, settings: Settings, msg: Row, target: EndpointTarget, build_headers: BuildHeaders
+    sender: Sender,
+    settings: Settings,
+    msg: MessageToSend,
+    target: EndpointTarget,
+    build_headers: BuildHeaders,
 ) -> SendResult:
     """Run the endpoint's transformation on the message and send what it returns: the worker's
     one call in here, made only for endpoints that have an enabled transformation.
@@ -209,8 +213,8 @@ async def send_for(
         given = Webhook(
             method="POST",
             url=target.url,
-            payload=_payload(bytes(msg["payload"])),
-            event_type=msg["event_type"],
+            payload=_payload(bytes(msg.payload or b"")),
+            event_type=msg.event_type,
             headers=dict(target.headers),
         )
         out = await run_async(target.transformation, given, limits)
@@ -219,7 +223,7 @@ async def send_for(
         return SendResult(status_code=0, duration_ms=_since(started), error=str(exc))
     if out.cancel:
         return SendResult(0, _since(started), error=CANCELED_BY_TRANSFORMATION, canceled=True)
-    headers = build_headers(msg["id"], int(time.time()), body, replace(target, headers=out.headers))
+    headers = build_headers(msg.id, int(time.time()), body, replace(target, headers=out.headers))
     return await sender.send(out.url, body, headers, method=out.method)
 
 

@@ -1,10 +1,11 @@
 """The delivery worker: claim due deliveries, send them, record attempts, schedule retries.
 
-The deliveries table is the queue. A worker claims a batch (marking the rows
-`sending`, status 3, with next_attempt_at holding the lease expiry) and sends each
-one concurrently. One recorder task writes the attempts and new delivery states in
-batched transactions and, while sends are in flight, pushes their leases forward (a
-heartbeat), so a slow endpoint never lets a live worker's row be claimed twice.
+The deliveries table is the queue, worked with the queue core (`hookwire.queue`). A
+worker claims a batch (marking the rows `MessageStatus.SENDING`, with next_attempt_at
+holding the lease expiry) and sends each one concurrently. One recorder task writes the
+attempts and new delivery states in batched transactions and, while sends are in flight,
+pushes their leases forward (a heartbeat), so a slow endpoint never lets a live worker's
+row be claimed twice.
 
 A worker that dies loses nothing: without the heartbeat its leases run out and the
 rows become due again. Every write that ends a claim is fenced by the lease value
@@ -43,25 +44,32 @@ import orjson
 from hookwire import __version__
 from hookwire.clock import now_ms
 from hookwire.delivery import transformations
+from hookwire.delivery.claimed import ClaimedDelivery, MessageToSend
 from hookwire.delivery.endpoint_cache import EndpointCache, EndpointTarget
 from hookwire.delivery.limits import MAX_COOLDOWN, EndpointLimits
 from hookwire.delivery.local_errors import LOCAL_BACKOFF, LocalErrorLog
 from hookwire.delivery.retry import Verdict, is_success, judge_attempt
 from hookwire.delivery.sender import Sender, SendResult
 from hookwire.delivery.signing import sign
-from hookwire.errors import DatabaseUnavailable
 from hookwire.events import ATTEMPT_RECORDED
 from hookwire.ids import new_id
 from hookwire.operations.attempt_facts import attempt_facts
+from hookwire.queue import LOST, LeaseBook, QueueTable, claim_until_stopped, log_failure
 from hookwire.runtime import Runtime
-from hookwire.store import Row
+from hookwire.store import typed
 from hookwire.store.statuses import MessageStatus
 
 log = logging.getLogger("hookwire.delivery")
 
 USER_AGENT = f"hookwire/{__version__}"
-_LOST = -1  # lease value of a row another worker took over: matches no row
-_MAX_BACKOFF = 30.0
+DELIVERIES = QueueTable(
+    "deliveries",
+    extend="extend_leases",
+    finish="finish_delivery",
+    failed=MessageStatus.FAIL,
+    defer="defer_delivery",
+    release="release_delivery",
+)
 _RECORD_BACKOFF = 2.0
 _LOCAL_BACKOFF_MS = int(LOCAL_BACKOFF * 1000)
 _MIN_WAIT = 0.005
@@ -71,11 +79,14 @@ _CLAIM_SCAN = 1000  # due rows a claim looks at past held-back endpoints (claim_
 
 @dataclass
 class _Done:
-    delivery: Row
+    delivery: ClaimedDelivery
     target: EndpointTarget
     result: SendResult
     finished_at: int
     final: bool = False  # failed for a reason of its own (see EndpointTarget.broken): no retry
+
+
+_Work = tuple[ClaimedDelivery, MessageToSend, EndpointTarget]  # started, or waiting for its endpoint
 
 
 def build_headers(msg_id: str, timestamp: int, body: bytes, target: EndpointTarget) -> dict[str, str]:
@@ -103,7 +114,7 @@ class DeliveryWorker:
         self._sender = sender
         self._concurrency = max(1, concurrency or rt.settings.worker_concurrency)
         self._batch_size = max(1, batch_size)
-        self._lease_ms = max(1, int(rt.settings.lease_seconds * 1000))
+        self._book: LeaseBook[int] = LeaseBook(rt.db, DELIVERIES, int(rt.settings.lease_seconds * 1000), log)
         self._endpoints = EndpointCache(rt.box)
         self._limits = EndpointLimits(
             max_inflight=rt.settings.endpoint_concurrency,
@@ -111,15 +122,14 @@ class DeliveryWorker:
             cooldown=rt.settings.circuit_breaker_cooldown,
             max_cooldown=max(MAX_COOLDOWN, rt.settings.circuit_breaker_cooldown),
         )
-        self._leases: dict[int, int] = {}  # claimed, not yet recorded: delivery id -> lease expiry (ms)
         # Started deliveries go to a queue that `concurrency` long-lived sender tasks take from:
         # cheaper than a task per attempt, and it bounds in-flight sends by construction.
-        self._ready: asyncio.Queue[tuple[Row, Row, EndpointTarget]] = asyncio.Queue()
+        self._ready: asyncio.Queue[_Work] = asyncio.Queue()
         self._senders: list[asyncio.Task[None]] = []
         self._sending = 0  # taken from the queue, not finished
         self._quiet = asyncio.Event()  # set while nothing is queued or being sent
         self._quiet.set()
-        self._waiting: dict[str, collections.deque[tuple[Row, Row, EndpointTarget]]] = {}  # at the cap
+        self._waiting: dict[str, collections.deque[_Work]] = {}  # at the cap
         self._to_defer: list[dict[str, Any]] = []  # waited at the cap, now held by throttle/breaker
         self._done: list[_Done] = []
         self._local_errors = LocalErrorLog(log)
@@ -158,34 +168,28 @@ class DeliveryWorker:
     # ------------------------------------------------------------------ claiming
 
     async def _claim_loop(self, burst: bool, horizon: float | None) -> None:
-        backoff = 0.0
-        while not self._stopping:
-            self._wake.clear()  # before looking, so a wake-up during the claim is not lost
-            try:
-                _, more = await self._claim_and_start()
-                timeout = await self._idle_timeout(burst, horizon) if not more else 0.0
-            except Exception as exc:
-                if burst:
-                    raise
-                backoff = min(max(backoff * 2, 0.1), _MAX_BACKOFF)
-                _log_failure(exc, f"claiming deliveries failed; retrying in {backoff:.1f}s")
-                await self._sleep(backoff)
-                continue
-            backoff = 0.0
-            if timeout is None:
-                return
-            if timeout > 0:
-                await self._sleep(timeout)
+        async def step() -> float | None:
+            _, more = await self._claim_and_start()
+            return 0.0 if more else await self._idle_timeout(burst, horizon)
+
+        await claim_until_stopped(
+            step,
+            wake=self._wake,
+            stopping=lambda: self._stopping,
+            log=log,
+            what="claiming deliveries",
+            burst=burst,
+        )
 
     async def _idle_timeout(self, burst: bool, horizon: float | None) -> float | None:
         """How long to wait for a wake-up; None when a burst run is finished."""
         timeout = self._rt.settings.poll_interval
-        if len(self._leases) >= self._concurrency:
+        if len(self._book) >= self._concurrency:
             return timeout  # the recorder wakes the loop when capacity frees up
         wake_at = min(self._next_retry_at, self._unblock_at)
         if wake_at != math.inf:
             timeout = min(timeout, (wake_at - now_ms()) / 1000)
-        if burst and not self._leases and self._quiet.is_set() and not self._done:
+        if burst and not self._book and self._quiet.is_set() and not self._done:
             row = await self._rt.db.fetchrow("next_due_at")
             due = row["due"] if row else None
             if due is None:
@@ -206,12 +210,12 @@ class DeliveryWorker:
 
     async def _claim_and_start(self) -> tuple[int, bool]:
         """Claim what capacity allows and start sending; returns (claimed, more may be due now)."""
-        free = self._concurrency - len(self._leases)
+        free = self._concurrency - len(self._book)
         if free <= 0:
             return 0, False
         limit = min(free, self._batch_size)
         now = now_ms()
-        lease_until = now + self._lease_ms
+        lease_until = self._book.lease_until(now)
         blocked, open_circuits = self._limits.exclusions(now / 1000)
         if self._waiting:
             blocked = sorted({*blocked, *self._waiting})
@@ -221,54 +225,54 @@ class DeliveryWorker:
             self._unblock_at = min(token_at, circuit_at) * 1000
             if token_at != math.inf:
                 self._paced_until = max(self._paced_until, math.ceil(token_at * 1000))
-        claimed = await self._rt.db.write_returning(
-            "claim_due_deliveries",
-            now=now,
-            lease_until=lease_until,
-            limit=limit,
-            scan=max(_CLAIM_SCAN, 10 * limit),
-            blocked=blocked,
-            open_circuits=open_circuits,
+        claimed = typed(
+            ClaimedDelivery,
+            await self._rt.db.write_returning(
+                "claim_due_deliveries",
+                now=now,
+                lease_until=lease_until,
+                limit=limit,
+                scan=max(_CLAIM_SCAN, 10 * limit),
+                blocked=blocked,
+                open_circuits=open_circuits,
+            ),
         )
         if len(claimed) < limit and self._next_retry_at <= now:
             self._next_retry_at = math.inf  # everything due by now was claimed
-        fresh = []
-        for delivery in claimed:
-            # A row of ours whose lease ran out while it was still being sent: keep the new lease
-            # and do not send it a second time.
-            if delivery["id"] not in self._leases:
-                fresh.append(delivery)
-            self._leases[delivery["id"]] = lease_until
+        # A row of ours whose lease ran out while it was still being sent keeps the new lease and
+        # is not sent a second time.
+        fresh_ids = set(self._book.claimed((d.id for d in claimed), lease_until))
+        fresh = [d for d in claimed if d.id in fresh_ids]
         if fresh:
             await self._start(fresh, now)
         return len(claimed), len(claimed) == limit
 
-    async def _start(self, claimed: list[Row], now: int) -> None:
+    async def _start(self, claimed: list[ClaimedDelivery], now: int) -> None:
         limits, now_s = self._limits, now / 1000
-        sendable: list[tuple[Row, Row, EndpointTarget]] = []
-        waiting: list[tuple[Row, Row, EndpointTarget]] = []
+        sendable: list[_Work] = []
+        waiting: list[_Work] = []
         waits: dict[str, int] = {}  # endpoint -> deliveries waiting for it, once counted
         try:
-            ids = sorted({d["msg_id"] for d in claimed})
+            ids = sorted({d.msg_id for d in claimed})
             # Both reads queue on the reader connection at once: one round trip of the loop.
             found, targets = await asyncio.gather(
                 self._rt.db.fetch("messages_for_delivery", ids=ids),
-                self._endpoints.load(self._rt.db, (d["endpoint_id"] for d in claimed), now),
+                self._endpoints.load(self._rt.db, (d.endpoint_id for d in claimed), now),
             )
-            messages = {m["id"]: m for m in found}
+            messages = {m.id: m for m in typed(MessageToSend, found)}
             for endpoint in targets.values():  # once per endpoint, not per delivery
                 limits.set_rate(endpoint.id, endpoint.throttle_rate, now_s)
             canceled, deferred = [], []
             for delivery in claimed:
-                msg = messages.get(delivery["msg_id"])
-                target = targets.get(delivery["endpoint_id"])
-                if msg is None or msg["payload"] is None or target is None or target.disabled:
-                    canceled.append({"id": delivery["id"], "now": now, "lease": self._leases[delivery["id"]]})
+                msg = messages.get(delivery.msg_id)
+                target = targets.get(delivery.endpoint_id)
+                if msg is None or msg.payload is None or target is None or target.disabled:
+                    canceled.append({"id": delivery.id, "now": now, "lease": self._book.fence(delivery.id)})
                     continue
                 if target.broken is not None:  # a poison pill: fail it with its reason, go on
                     self._fail_unsendable(delivery, target, target.broken, now)
                     continue
-                manual = bool(delivery["manual"])
+                manual = bool(delivery.manual)
                 if limits.try_acquire(target.id, now_s, manual=manual):
                     sendable.append((delivery, msg, target))
                     continue
@@ -282,7 +286,7 @@ class DeliveryWorker:
                         waits[target.id] = held + 1
                         waiting.append((delivery, msg, target))
                         continue
-                row = self._deferral(delivery, self._leases[delivery["id"]], target.id, now)
+                row = self._deferral(delivery, target.id, now)
                 if manual or not limits.circuit_open(target.id, now_s):
                     self._paced_until = max(self._paced_until, row["due"])
                 deferred.append(row)
@@ -291,20 +295,19 @@ class DeliveryWorker:
         except BaseException:
             for _, _, target in sendable:  # acquired, never sent
                 limits.abandon(target.id)
-            for delivery in claimed:  # not heartbeated any more: their leases run out
-                self._leases.pop(delivery["id"], None)
+            self._book.drop(d.id for d in claimed)  # not heartbeated any more: their leases run out
             raise
-        for row in canceled:
-            self._leases.pop(row["id"])
+        self._book.drop(row["id"] for row in (*canceled, *deferred))
         for row in deferred:
-            self._leases.pop(row["id"])
             self._next_retry_at = min(self._next_retry_at, row["due"])
         for item in waiting:
             self._waiting.setdefault(item[2].id, collections.deque()).append(item)
-        for delivery, msg, target in sendable:
-            self._launch(delivery, msg, target)
+        for work in sendable:
+            self._launch(work)
 
-    def _fail_unsendable(self, delivery: Row, target: EndpointTarget, reason: str, now: int) -> None:
+    def _fail_unsendable(
+        self, delivery: ClaimedDelivery, target: EndpointTarget, reason: str, now: int
+    ) -> None:
         """Record a failed attempt carrying `reason` and end the delivery as failed, without
         sending: it can never be sent as it is, and must not hold up the rest of the batch."""
         self._done.append(
@@ -312,9 +315,9 @@ class DeliveryWorker:
         )
         self._results_ready.set()
 
-    def _launch(self, delivery: Row, msg: Row, target: EndpointTarget) -> None:
+    def _launch(self, work: _Work) -> None:
         self._quiet.clear()
-        self._ready.put_nowait((delivery, msg, target))
+        self._ready.put_nowait(work)
 
     async def _sender_loop(self) -> None:
         while True:
@@ -337,42 +340,42 @@ class DeliveryWorker:
         for endpoint_id in endpoint_ids:
             queue = self._waiting.get(endpoint_id)
             while queue:
-                delivery, msg, target = queue[0]
-                lease = self._leases.get(delivery["id"], _LOST)
-                manual = bool(delivery["manual"])
-                if lease == _LOST:  # lost to another worker meanwhile
-                    self._leases.pop(delivery["id"], None)
+                work = queue[0]
+                delivery = work[0]
+                manual = bool(delivery.manual)
+                if self._book.fence(delivery.id) == LOST:  # lost to another worker meanwhile
+                    self._book.drop((delivery.id,))
                 elif limits.try_acquire(endpoint_id, now_s, manual=manual):
-                    self._launch(delivery, msg, target)
+                    self._launch(work)
                 elif limits.at_cap(endpoint_id):
                     break
                 else:
-                    deferred.append(self._deferral(delivery, lease, endpoint_id, now))
+                    deferred.append(self._deferral(delivery, endpoint_id, now))
                 queue.popleft()
             if not queue:
                 self._waiting.pop(endpoint_id, None)
         return deferred
 
-    def _deferral(self, delivery: Row, lease: int, endpoint_id: str, now: int) -> dict[str, Any]:
+    def _deferral(self, delivery: ClaimedDelivery, endpoint_id: str, now: int) -> dict[str, Any]:
         """The `defer_delivery` row for a claimed delivery its endpoint cannot take now."""
-        due = self._limits.retry_at(endpoint_id, now / 1000, manual=bool(delivery["manual"]))
-        return {"id": delivery["id"], "now": now, "lease": lease, "due": math.ceil(due * 1000)}
+        due = self._limits.retry_at(endpoint_id, now / 1000, manual=bool(delivery.manual))
+        return self._book.defer(delivery.id, math.ceil(due * 1000), now)
 
-    async def _send_one(self, delivery: Row, msg: Row, target: EndpointTarget) -> None:
+    async def _send_one(self, delivery: ClaimedDelivery, msg: MessageToSend, target: EndpointTarget) -> None:
         try:
-            body = bytes(msg["payload"])
+            body = bytes(msg.payload or b"")
             if target.transformation is not None:  # endpoints without one never pay for it
                 result = await transformations.send_for(
                     self._sender, self._rt.settings, msg, target, build_headers
                 )
             else:
-                headers = build_headers(msg["id"], int(time.time()), body, target)
+                headers = build_headers(msg.id, int(time.time()), body, target)
                 result = await self._sender.send(target.url, body, headers)
         except asyncio.CancelledError:  # stopping: this attempt will not be recorded
             self._limits.abandon(target.id)
             raise
         except Exception as exc:  # a bug here must still end the claim with a recorded attempt
-            log.exception("sending delivery %s failed unexpectedly", delivery["id"])
+            log.exception("sending delivery %s failed unexpectedly", delivery.id)
             result = SendResult(status_code=0, duration_ms=0, error=f"internal error: {exc!r}")
         finished = now_ms()
         self._done.append(_Done(delivery, target, result, finished))
@@ -385,7 +388,7 @@ class DeliveryWorker:
                 target.id,
                 success=is_success(result.status_code),
                 now=finished / 1000,
-                manual=bool(delivery["manual"]),
+                manual=bool(delivery.manual),
                 took=result.duration_ms / 1000,
             )
         if target.id in self._waiting and not self._stopping:
@@ -397,7 +400,7 @@ class DeliveryWorker:
 
     async def _record_loop(self) -> None:
         """Record finished attempts in batches; between batches, keep in-flight leases alive."""
-        beat_every = self._lease_ms / 3000
+        beat_every = self._book.beat_every
         next_beat = time.monotonic() + beat_every
         failures = 0
         while True:
@@ -410,12 +413,12 @@ class DeliveryWorker:
                 if self._done or self._to_defer:
                     await self._record()
                 if time.monotonic() >= next_beat:
-                    await self._extend_leases()
+                    await self._book.heartbeat(now_ms())
                     next_beat = time.monotonic() + beat_every
                 failures = 0
             except Exception as exc:
                 failures += 1
-                _log_failure(exc, f"recording attempts failed (try {failures})")
+                log_failure(log, exc, f"recording attempts failed (try {failures})")
                 if self._recorder_stopping and failures >= 3:
                     return  # shutting down with the database away: the leases will run out
                 # Capped low: an attempt that finished while the database was away is recorded
@@ -429,30 +432,22 @@ class DeliveryWorker:
         attempts, updates, recorded, local = [], [], [], []
         failing, succeeding, gone = set(), set(), set()
         schedule = self._rt.settings.retry_delays
+        book, now = self._book, now_ms()
         for item in batch:
             d, result = item.delivery, item.result
             if result.local:  # no attempt: handed back, due after a short local backoff
-                due = item.finished_at + _LOCAL_BACKOFF_MS
-                lease = self._leases.get(d["id"], _LOST)
-                local.append({"id": d["id"], "now": item.finished_at, "lease": lease, "due": due})
+                local.append(book.defer(d.id, item.finished_at + _LOCAL_BACKOFF_MS, item.finished_at))
                 self._local_errors.note(result.error)
                 continue
             if result.canceled:  # the endpoint's transformation chose to send nothing: no retry
                 attempts.append(_attempt_row(item, MessageStatus.CANCELED))
                 recorded.append(item)
-                updates.append(
-                    {
-                        "id": d["id"],
-                        "lease": self._leases.get(d["id"], _LOST),
-                        "status": MessageStatus.CANCELED,
-                        "next_attempt_at": item.finished_at,
-                    }
-                )
+                updates.append(book.finish(d.id, MessageStatus.CANCELED, item.finished_at, now))
                 continue
             verdict = judge_attempt(
                 result.status_code,
                 result.headers.get("retry-after"),
-                d["attempts"] + 1,
+                d.attempts + 1,
                 schedule,
                 now=item.finished_at / 1000,
                 delivery_header=result.headers.get("webhook-delivery"),
@@ -463,30 +458,26 @@ class DeliveryWorker:
                 _attempt_row(item, MessageStatus.SUCCESS if verdict.success else MessageStatus.FAIL)
             )
             recorded.append(item)
-            update = {"id": d["id"], "lease": self._leases.get(d["id"], _LOST)}
             if verdict.success:
-                succeeding.add(d["endpoint_id"])
-                updates.append(
-                    {**update, "status": MessageStatus.SUCCESS, "next_attempt_at": item.finished_at}
-                )
+                succeeding.add(d.endpoint_id)
+                updates.append(book.finish(d.id, MessageStatus.SUCCESS, item.finished_at, now))
                 continue
-            failing.add(d["endpoint_id"])
+            failing.add(d.endpoint_id)
             if verdict.disable_endpoint:
-                gone.add(d["endpoint_id"])
+                gone.add(d.endpoint_id)
             if verdict.retry_in is None:
-                updates.append({**update, "status": MessageStatus.FAIL, "next_attempt_at": item.finished_at})
+                updates.append(book.fail(d.id, now))
             else:
                 due = item.finished_at + math.ceil(verdict.retry_in * 1000)
                 self._next_retry_at = min(self._next_retry_at, due)
-                updates.append({**update, "status": MessageStatus.PENDING, "next_attempt_at": due})
-        now = now_ms()
+                updates.append(book.finish(d.id, MessageStatus.PENDING, due, now))
         cutoff = now - int(self._rt.settings.disable_after_seconds * 1000)
         still_failing = sorted(failing - succeeding)
         try:
             await self._rt.db.write(  # one transaction, grouped with concurrent writes on SQLite
                 [
                     ("insert_attempt", attempts),
-                    ("finish_delivery", [{**u, "now": now} for u in updates]),
+                    (DELIVERIES.finish, updates),
                     ("mark_endpoint_success", [{"id": e} for e in sorted(succeeding)]),
                     ("mark_endpoint_failure", [{"id": e, "now": now} for e in still_failing]),
                     (
@@ -494,15 +485,15 @@ class DeliveryWorker:
                         [{"id": e, "now": now, "cutoff": cutoff} for e in still_failing],
                     ),
                     ("disable_endpoint", [{"id": e, "now": now} for e in sorted(gone)]),
-                    ("defer_delivery", deferred + local),
+                    (DELIVERIES.defer, deferred + local),
                 ]
             )
         except BaseException:
             self._done[:0] = batch  # recorded on the next try
             self._to_defer[:0] = deferred
             raise
+        book.drop(item.delivery.id for item in recorded)
         for item, attempt, update in zip(recorded, attempts, updates, strict=True):
-            self._leases.pop(item.delivery["id"], None)
             self._rt.events.publish(
                 ATTEMPT_RECORDED,
                 {
@@ -512,38 +503,15 @@ class DeliveryWorker:
                     "appId": attempt["app_id"],
                     "status": attempt["status"],
                     "responseStatusCode": attempt["response_status_code"],
-                    **attempt_facts(self._rt, item.delivery["attempts"] + 1, update["status"], attempt),
+                    **attempt_facts(self._rt, item.delivery.attempts + 1, update["status"], attempt),
                 },
             )
+        book.drop(row["id"] for row in (*deferred, *local))
         for row in (*deferred, *local):
-            self._leases.pop(row["id"], None)
             self._next_retry_at = min(self._next_retry_at, row["due"])
         if gone:
             log.warning("disabled endpoints that answered 410 Gone: %s", ", ".join(sorted(gone)))
         self._wake.set()  # capacity freed, and maybe a retry is due sooner
-
-    async def _extend_leases(self) -> None:
-        groups: dict[int, list[int]] = {}
-        for delivery_id, lease in self._leases.items():
-            if lease != _LOST:
-                groups.setdefault(lease, []).append(delivery_id)
-        if not groups:
-            return
-        now = now_ms()
-        lease_until = now + self._lease_ms
-        kept: dict[int, set[int]] = {}
-        async with self._rt.db.transaction() as tx:
-            for lease, ids in groups.items():
-                rows = await tx.fetch("extend_leases", ids=ids, lease=lease, lease_until=lease_until, now=now)
-                kept[lease] = {r["id"] for r in rows}
-        for lease, ids in groups.items():
-            for delivery_id in ids:
-                if self._leases.get(delivery_id) != lease:
-                    continue  # recorded or re-claimed meanwhile
-                self._leases[delivery_id] = lease_until if delivery_id in kept[lease] else _LOST
-        lost = sum(len(ids) - len(kept[lease]) for lease, ids in groups.items())
-        if lost:
-            log.warning("%d deliveries were taken over by another worker after their lease ran out", lost)
 
     # ------------------------------------------------------------------ stopping
 
@@ -576,40 +544,24 @@ class DeliveryWorker:
         self._waiting.clear()  # never started: their leases are released below
         self._to_defer.clear()
         self._done.clear()  # sent but never recorded (the database went away): leases released below
-        await self._release(self._leases.items())
-
-    async def _release(self, leases: Iterable[tuple[int, int]]) -> None:
-        now = now_ms()
-        rows = [{"id": i, "lease": lease, "now": now} for i, lease in sorted(leases) if lease != _LOST]
-        self._leases.clear()
-        if rows:
-            await self._rt.db.write([("release_delivery", rows)], notify=True)
-
-
-def _log_failure(exc: Exception, what: str) -> None:
-    """A database that is away is one line (it is expected, and retried); anything else is a bug
-    and gets its traceback."""
-    if isinstance(exc, DatabaseUnavailable):
-        log.warning("%s: %s", what, exc)
-    else:
-        log.error("%s", what, exc_info=exc)
+        await self._book.release_all(now_ms())
 
 
 def _attempt_row(item: _Done, status: int) -> dict[str, object]:
     d, result = item.delivery, item.result
     return {
         "id": new_id("atmpt", item.finished_at),
-        "delivery_id": d["id"],
-        "msg_id": d["msg_id"],
-        "endpoint_id": d["endpoint_id"],
-        "app_id": d["app_id"],
+        "delivery_id": d.id,
+        "msg_id": d.msg_id,
+        "endpoint_id": d.endpoint_id,
+        "app_id": d.app_id,
         "url": item.target.url,
         "status": status,
         "response_status_code": result.status_code,
         "response_headers": orjson.dumps(result.headers).decode() if result.headers else None,
         "response_body": result.body,
         "duration_ms": result.duration_ms,
-        "trigger_type": 1 if d["manual"] else 0,
+        "trigger_type": 1 if d.manual else 0,
         "error": result.error,
         "now": item.finished_at,
     }

@@ -5,7 +5,8 @@ and hands every event from another process to the local channel's `deliver`, so 
 readers keep the in-process interface and never care where an event came from.
 
 - PostgreSQL: NOTIFY/LISTEN on the `hookwire_events` channel (`postgres_notify`), which also
-  reaches processes on other machines. Worker wake-ups keep their own channel
+  reaches processes on other machines, through the database's own reconnecting LISTEN
+  connection (`store/pg_listener.py`). Worker wake-ups keep their own channel
   (`hookwire_deliveries`), sent by the committing transaction itself.
 - SQLite: the supervisor's Unix socket (`socket_hub`); every child of one `hookwire serve`
   connects, and a line one child writes is fanned out to the others. A commit that queued
@@ -29,7 +30,7 @@ async def open_event_link(rt: Runtime, hub_path: str | None) -> EventLink | None
     if not rt.settings.is_sqlite:
         from hookwire.event_links.postgres_notify import PostgresEventLink
 
-        return await PostgresEventLink.open(rt.events, rt.settings.database_url)
+        return await PostgresEventLink.open(rt.events, rt.db)
     if hub_path is None:
         return None
     from hookwire.event_links.socket_hub import SocketEventLink

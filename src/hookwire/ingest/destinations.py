@@ -31,7 +31,7 @@ async def _with_routing(rt: Runtime, app_id: str, endpoint_id: str) -> IngestEnd
     if row is None:
         raise NotFound(f"endpoint {endpoint_id!r} not found")
     out = endpoints.endpoint_out(row)
-    return IngestEndpointOut(**out.model_dump(), filter=row["filter"], transformation=row["transformation"])
+    return IngestEndpointOut(**out.model_dump(), filter=row.filter, transformation=row.transformation)
 
 
 async def _set_routing(rt: Runtime, endpoint_id: str, data: IngestEndpointIn) -> None:
@@ -67,7 +67,7 @@ async def upsert_ingest_endpoint(
 async def get_ingest_endpoint(rt: Runtime, source_key: str, key: str) -> IngestEndpointOut:
     app_id = await source_app(rt, source_key)
     _, row = await endpoints.require_endpoint(rt.db, app_id, key)
-    return await _with_routing(rt, app_id, row["id"])
+    return await _with_routing(rt, app_id, row.id)
 
 
 def route_out(row: Row) -> AppRouteOut:
@@ -94,7 +94,7 @@ async def create_app_route(rt: Runtime, source_key: str, data: AppRouteIn) -> Ap
             "insert_app_route",
             id=route_id,
             source_id=source["id"],
-            app_id=app["id"],
+            app_id=app.id,
             event_types=orjson.dumps(data.event_types).decode() if data.event_types else None,
             event_type_map=orjson.dumps(data.event_type_map).decode(),
             event_type_prefix=data.event_type_prefix,

@@ -147,8 +147,12 @@ async def open_listener(
         raise ValidationFailed("listen to at least one source, or to one application")
     if kind == "app" and len(keys) != 1:
         raise ValidationFailed("an app listener listens to exactly one application")
-    rows = [await (require_source(rt.db, k) if kind == "source" else require_app(rt.db, k)) for k in keys]
-    targets = tuple(dict.fromkeys(Target(r["id"], r["name"]) for r in rows))
+    if kind == "source":
+        found = [await require_source(rt.db, k) for k in keys]
+        named = [(r["id"], r["name"]) for r in found]
+    else:
+        named = [((app := await require_app(rt.db, k)).id, app.name) for k in keys]
+    targets = tuple(dict.fromkeys(Target(i, n) for i, n in named))
     lid = listener_id(kind, [t.id for t in targets], name)
     now = now_ms()
     prefix, column, _ = _READ[kind]

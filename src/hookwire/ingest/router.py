@@ -1,19 +1,20 @@
 """The router: turns accepted requests into forwards, application messages and automation runs.
 
 It runs after the answer, woken by the commit that stored the request (and by a slow
-poll). Each batch is routed in one transaction that also marks the requests routed,
-so a crash re-routes nothing twice and loses nothing; on PostgreSQL the batch is
-claimed with SKIP LOCKED so several servers share the work. A request that cannot be
-routed for a reason of its own is marked `failed` with that reason (see `route_due`).
+poll), in the queue core's loop (`hookwire.queue`). Each batch is routed in one
+transaction that also marks the requests routed, so a crash re-routes nothing twice and
+loses nothing; on PostgreSQL the batch is claimed with SKIP LOCKED so several servers
+share the work. A request that cannot be routed for a reason of its own is marked
+`failed` with that reason, and the batch goes on (`queue.isolating`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -24,14 +25,33 @@ from hookwire.ids import new_id
 from hookwire.ingest import jmes
 from hookwire.ingest.events import body_document, content_type_of, event_type_for
 from hookwire.outbound.routing import endpoint_matches, select_endpoints
+from hookwire.queue import RowFailed, claim_until_stopped, isolating
 from hookwire.runtime import Runtime
-from hookwire.store import Executor, Row
+from hookwire.store import Executor, typed
 
 log = logging.getLogger("hookwire.ingest")
 
 BATCH = 50
+
+
+@dataclass(frozen=True, slots=True)
+class UnroutedRequest:
+    """An accepted inbound request waiting to be routed (`unrouted_requests`), with its source."""
+
+    id: str
+    source_id: str
+    headers: str  # JSON
+    body: bytes
+    event_id: str | None
+    event_type: str | None
+    created_at: int
+    source_type: str
+    source_uid: str | None
+    source_app_id: str  # the source's own application (ingest endpoints)
+
+
 # Called inside the routing transaction for every accepted event (automations hook in here).
-EventHook = Callable[[Executor, Row, str, Any, int], Awaitable[None]]
+EventHook = Callable[[Executor, UnroutedRequest, str, Any, int], Awaitable[None]]
 
 
 async def _insert_message(
@@ -83,27 +103,27 @@ def _json_list(value: str | None) -> list[str] | None:
 
 
 async def _forward_to_endpoints(
-    tx: Executor, request: Row, event_type: str, document: Any, max_bytes: int, now: int
+    tx: Executor, request: UnroutedRequest, event_type: str, document: Any, max_bytes: int, now: int
 ) -> None:
     """Ingest endpoints: one message per distinct transformation, raw body when none."""
     groups: dict[str | None, list[str]] = defaultdict(list)
-    for ep in await tx.fetch("list_source_endpoints", app_id=request["source_app_id"]):
+    for ep in await tx.fetch("list_source_endpoints", app_id=request.source_app_id):
         if endpoint_matches(_json_list(ep["event_types"]), None, event_type, None) and jmes.passes(
             ep["filter"], document
         ):
             groups[ep["transformation"]].append(ep["id"])
-    headers = orjson.loads(request["headers"])
+    headers = orjson.loads(request.headers)
     for n, (transformation, targets) in enumerate(sorted(groups.items(), key=lambda g: g[0] or "")):
         if transformation is None:
-            payload, content_type = bytes(request["body"]), content_type_of(headers)
+            payload, content_type = bytes(request.body), content_type_of(headers)
         else:
             payload, content_type = orjson.dumps(jmes.transform(transformation, document)), None
             _check_size(payload, max_bytes)
         await _insert_message(
             tx,
-            app_id=request["source_app_id"],
+            app_id=request.source_app_id,
             event_type=event_type,
-            event_id=f"{request['id']}.{n}",
+            event_id=f"{request.id}.{n}",
             payload=payload,
             content_type=content_type,
             targets=targets,
@@ -112,10 +132,10 @@ async def _forward_to_endpoints(
 
 
 async def _route_to_apps(
-    tx: Executor, request: Row, event_type: str, document: Any, max_bytes: int, now: int
+    tx: Executor, request: UnroutedRequest, event_type: str, document: Any, max_bytes: int, now: int
 ) -> None:
     """Application routes: each accepted event becomes a message of the target application."""
-    for route in await tx.fetch("list_app_routes", source_id=request["source_id"]):
+    for route in await tx.fetch("list_app_routes", source_id=request.source_id):
         wanted = _json_list(route["event_types"])
         if (wanted and event_type not in wanted) or not jmes.passes(route["filter"], document):
             continue
@@ -135,21 +155,12 @@ async def _route_to_apps(
             tx,
             app_id=route["app_id"],
             event_type=mapped,
-            event_id=f"{request['id']}.{route['id']}",
+            event_id=f"{request.id}.{route['id']}",
             payload=_check_size(orjson.dumps(body), max_bytes),
             content_type=None,
             targets=targets,
             now=now,
         )
-
-
-class _RequestFailed(Exception):
-    """Routing one request failed for a reason of its own (not because the database is away)."""
-
-    def __init__(self, request_id: str, reason: str) -> None:
-        super().__init__(reason)
-        self.request_id = request_id
-        self.reason = reason
 
 
 class IngestRouter:
@@ -169,56 +180,38 @@ class IngestRouter:
     async def route_due(self) -> int:
         """Route one batch of accepted, unrouted requests; returns how many were handled.
 
-        A request that fails for a reason of its own (a transformation that raises, a
-        result too big to send) rolls its batch back; the batch is then routed one request
-        per transaction, and the failing one is marked `failed` with the reason, so it can
-        neither block the others nor come back first forever. A database that is away is
-        not such a reason: that error propagates and the batch is retried as a whole."""
-        try:
-            return await self._route(BATCH)
-        except _RequestFailed:
-            pass
-        handled = 0
-        while handled < BATCH:
-            try:
-                routed = await self._route(1)
-            except _RequestFailed as failed:
-                log.warning("inbound request %s cannot be routed: %s", failed.request_id, failed.reason)
-                await self._rt.db.write(
-                    [
-                        (
-                            "mark_request_failed",
-                            {"id": failed.request_id, "reason": failed.reason, "now": now_ms()},
-                        )
-                    ]
-                )
-                routed = 1
-            if not routed:
-                break
-            handled += routed
-        return handled
+        A request that fails for a reason of its own (a transformation that raises, a result
+        too big to send) is marked `failed` with the reason and the others are routed (see
+        `queue.isolating`). A database that is away is not such a reason: that error
+        propagates and the batch is retried as a whole."""
+        return await isolating(self._route, self._fail, BATCH, log, "routing inbound request")
+
+    async def _fail(self, failed: RowFailed) -> None:
+        await self._rt.db.write(
+            [("mark_request_failed", {"id": failed.row_id, "reason": failed.reason, "now": now_ms()})]
+        )
 
     async def _route(self, limit: int) -> int:
         now = now_ms()
         max_bytes = self._rt.settings.max_payload_bytes
         async with self._rt.db.transaction() as tx:
-            requests = await tx.fetch("unrouted_requests", limit=limit)
+            requests = typed(UnroutedRequest, await tx.fetch("unrouted_requests", limit=limit))
             for request in requests:
                 try:
                     await self._route_one(tx, request, max_bytes, now)
                 except (DatabaseUnavailable, asyncio.CancelledError):
                     raise
                 except Exception as exc:
-                    raise _RequestFailed(request["id"], _reason(exc)) from exc
-                await tx.execute("mark_request_routed", id=request["id"], now=now)
+                    raise RowFailed(request.id, _reason(exc)) from exc
+                await tx.execute("mark_request_routed", id=request.id, now=now)
             if requests:
                 await tx.notify_deliveries()
         return len(requests)
 
-    async def _route_one(self, tx: Executor, request: Row, max_bytes: int, now: int) -> None:
-        headers = orjson.loads(request["headers"])
-        document = body_document(content_type_of(headers), bytes(request["body"]))
-        event_type = event_type_for(request["source_type"], request["event_type"])
+    async def _route_one(self, tx: Executor, request: UnroutedRequest, max_bytes: int, now: int) -> None:
+        headers = orjson.loads(request.headers)
+        document = body_document(content_type_of(headers), bytes(request.body))
+        event_type = event_type_for(request.source_type, request.event_type)
         await _forward_to_endpoints(tx, request, event_type, document, max_bytes, now)
         await _route_to_apps(tx, request, event_type, document, max_bytes, now)
         for hook in self._hooks:
@@ -226,14 +219,11 @@ class IngestRouter:
 
     async def run(self) -> None:
         await self._rt.db.listen_deliveries(self.wake)
-        while not self._stopping:
-            try:
-                routed = await self.route_due()
-            except Exception:  # one bad batch must not stop routing; it is retried next wake
-                log.exception("routing failed; will retry")
-                routed = 0
-            if routed == BATCH:
-                continue
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._rt.settings.poll_interval * 5)
+
+        async def step() -> float:
+            routed = await self.route_due()
+            return 0.0 if routed == BATCH else self._rt.settings.poll_interval * 5
+
+        await claim_until_stopped(
+            step, wake=self._wake, stopping=lambda: self._stopping, log=log, what="routing inbound requests"
+        )

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from hookwire.automations.claimed import ClaimedRun
 from hookwire.clock import to_datetime
 from hookwire.operations.event_types import AUTOMATION_EXHAUSTED, AUTOMATION_FAILING, FAILING_AFTER_ATTEMPTS
 from hookwire.operations.operational_webhooks import emit_quietly
 from hookwire.runtime import Runtime
-from hookwire.store import Row
 
 
 async def automation_attempt_failed(
     rt: Runtime,
     *,
     automation: str,
-    run: Row,
+    run: ClaimedRun,
     attempt_number: int,
     exhausted: bool,
     exit_code: int | None,
@@ -36,10 +36,10 @@ async def automation_attempt_failed(
         return
     data: dict[str, Any] = {
         "automation": automation,
-        "runId": run["id"],
-        "sourceId": run["source_id"],
-        "eventType": run["event_type"],
-        "eventId": run["event_id"],
+        "runId": run.id,
+        "sourceId": run.source_id,
+        "eventType": run.event_type,
+        "eventId": run.event_id,
         "attempts": attempt_number,
         "lastAttempt": {
             "exitCode": exit_code,
@@ -48,4 +48,4 @@ async def automation_attempt_failed(
         },
     }
     for kind in kinds:
-        await emit_quietly(rt, kind, data, key=f"{run['id']}.{attempt_number}")
+        await emit_quietly(rt, kind, data, key=f"{run.id}.{attempt_number}")

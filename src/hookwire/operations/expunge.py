@@ -34,7 +34,7 @@ async def bulk_expunge(rt: Runtime, app_key: str, keys: list[str]) -> BulkExpung
     """Expunge the messages named by id or eventId; each key is answered `expunged` or `not-found`."""
     app = await require_app(rt.db, app_key)
     wanted = list(dict.fromkeys(keys))
-    rows = await rt.db.fetch("app_messages_by_key", app_id=app["id"], keys=wanted) if wanted else []
+    rows = await rt.db.fetch("app_messages_by_key", app_id=app.id, keys=wanted) if wanted else []
     found: dict[str, str] = {}
     for row in rows:
         found[row["id"]] = row["id"]
@@ -51,7 +51,7 @@ async def expunge_all(rt: Runtime, app_key: str) -> BackgroundTaskOut:
     async def work() -> dict[str, Any]:
         after, messages = "", 0
         while True:
-            rows = await rt.db.fetch("app_message_ids", app_id=app["id"], after=after, limit=BATCH)
+            rows = await rt.db.fetch("app_message_ids", app_id=app.id, after=after, limit=BATCH)
             if not rows:
                 return {"messagesExpunged": messages}
             ids = [r["id"] for r in rows]

@@ -45,7 +45,14 @@ from hookwire.operations.event_types import (
     INGEST_ENDPOINT_DISABLED,
     OPERATIONAL_APP_ID,
 )
-from hookwire.operations.operational_webhooks import attempt_data, disabled_data, emit, iso
+from hookwire.operations.operational_webhooks import (
+    EndpointRef,
+    Owner,
+    attempt_data,
+    disabled_data,
+    emit,
+    iso,
+)
 from hookwire.operations.retention import RetentionJob
 from hookwire.runtime import Runtime
 from hookwire.store import Row
@@ -128,15 +135,13 @@ class OperationsMonitor:
         ctx = await self._rt.db.fetchrow("operational_context", endpoint_id=data["endpointId"])
         if ctx is None:
             return  # deleted meanwhile
-        app = {"id": ctx["app_id"], "uid": ctx["app_uid"], "source_id": ctx["source_id"]}
+        app = Owner(ctx["app_id"], ctx["app_uid"], ctx["source_id"])
         if kinds:
             await self._attempt_events(data, app, kinds)
         if may_be_disabled:
             await self._check_disabled(data, app, ctx)
 
-    async def _attempt_events(
-        self, data: dict[str, Any], app: dict[str, Any], kinds: list[tuple[str, str]]
-    ) -> None:
+    async def _attempt_events(self, data: dict[str, Any], app: Owner, kinds: list[tuple[str, str]]) -> None:
         msg = await self._rt.db.fetchrow("message_event_id", id=data["msgId"])
         last = {
             "id": data["attemptId"],
@@ -145,7 +150,7 @@ class OperationsMonitor:
         }
         payload = attempt_data(app, data["endpointId"], data["msgId"], msg["event_id"] if msg else None, last)
         for outbound, ingest in kinds:
-            kind = ingest if app["source_id"] is not None else outbound
+            kind = ingest if app.source_id is not None else outbound
             await emit(self._rt, kind, payload, key=data["attemptId"])
             if outbound == ATTEMPT_EXHAUSTED:
                 await self._alert_exhausted(data, app)
@@ -156,7 +161,7 @@ class OperationsMonitor:
             return True
         return bool(data["timestamp"] >= self._disable_check_after.get(data["endpointId"], 0))
 
-    async def _check_disabled(self, data: dict[str, Any], app: dict[str, Any], ctx: Row) -> None:
+    async def _check_disabled(self, data: dict[str, Any], app: Owner, ctx: Row) -> None:
         endpoint_id = data["endpointId"]
         if not ctx["disabled"]:
             window = int(self._rt.settings.disable_after_seconds * 1000)
@@ -166,9 +171,9 @@ class OperationsMonitor:
             self._disable_check_after[endpoint_id] = first + window
             return
         self._disable_check_after.pop(endpoint_id, None)
-        endpoint = {"id": endpoint_id, "uid": ctx["endpoint_uid"]}
+        endpoint = EndpointRef(endpoint_id, ctx["endpoint_uid"])
         payload = disabled_data(app, endpoint, fail_since=ctx["first_failure_at"], trigger="automatic")
-        kind = INGEST_ENDPOINT_DISABLED if app["source_id"] is not None else ENDPOINT_DISABLED
+        kind = INGEST_ENDPOINT_DISABLED if app.source_id is not None else ENDPOINT_DISABLED
         # Keyed by the disabling change: every process that sees it stores one event.
         await emit(self._rt, kind, payload, key=f"{endpoint_id}.{ctx['updated_at']}")
         if self._alerter.enabled and self._first_sighting(f"disabled.{endpoint_id}.{ctx['updated_at']}"):
@@ -189,7 +194,7 @@ class OperationsMonitor:
         self._alerted.add(key)
         return True
 
-    async def _alert_exhausted(self, data: dict[str, Any], app: dict[str, Any]) -> None:
+    async def _alert_exhausted(self, data: dict[str, Any], app: Owner) -> None:
         if not self._alerter.enabled:
             return
         allowed, suppressed = self._alerter.exhausted_allowed(data["endpointId"], time.monotonic())
@@ -204,14 +209,14 @@ class OperationsMonitor:
         )
         await self._alerter.send(subject, body)
 
-    async def _alerted_endpoint(self, endpoint_id: str, app: dict[str, Any]) -> alerting.AlertedEndpoint:
+    async def _alerted_endpoint(self, endpoint_id: str, app: Owner) -> alerting.AlertedEndpoint:
         row = await self._rt.db.fetchrow("endpoint_url", id=endpoint_id)
         return alerting.AlertedEndpoint(
             endpoint_id=endpoint_id,
             url=str(row["url"]) if row else "(deleted)",
-            app_id=app["id"],
-            app_uid=app["uid"],
-            source_id=app["source_id"],
+            app_id=app.id,
+            app_uid=app.uid,
+            source_id=app.source_id,
         )
 
     # ------------------------------------------------------------------ queue age

@@ -19,6 +19,7 @@ on every delivery's write path for events that fire rarely.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from hookwire.clock import to_datetime
@@ -33,8 +34,8 @@ from hookwire.operations.event_types import (
 )
 from hookwire.outbound.messages import create_message
 from hookwire.outbound.models import MessageIn
+from hookwire.outbound.records import AppRecord, EndpointRecord
 from hookwire.runtime import Runtime
-from hookwire.store import Row
 
 log = logging.getLogger("hookwire.operations")
 
@@ -43,23 +44,40 @@ def iso(ms: int | None) -> str | None:
     return to_datetime(ms).isoformat().replace("+00:00", "Z") if ms is not None else None
 
 
-def endpoint_data(app: Row, endpoint: Row) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """Whose endpoint an event is about: an application, which may back an ingest source."""
+
+    id: str
+    uid: str | None
+    source_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointRef:
+    id: str
+    uid: str | None
+
+
+def endpoint_data(app: Owner, endpoint: EndpointRef) -> dict[str, Any]:
     """The data of endpoint.created/updated/deleted/enabled: whose endpoint it is."""
     return {
-        "appId": app["id"],
-        "appUid": app["uid"],
-        "endpointId": endpoint["id"],
-        "endpointUid": endpoint["uid"],
+        "appId": app.id,
+        "appUid": app.uid,
+        "endpointId": endpoint.id,
+        "endpointUid": endpoint.uid,
     }
 
 
-def disabled_data(app: Row, endpoint: Row, *, fail_since: int | None, trigger: str) -> dict[str, Any]:
+def disabled_data(
+    app: Owner, endpoint: EndpointRef, *, fail_since: int | None, trigger: str
+) -> dict[str, Any]:
     """The data of endpoint.disabled (ingest.endpoint.disabled for a source's endpoint)."""
-    if app["source_id"] is not None:
+    if app.source_id is not None:
         return {
-            "sourceId": app["source_id"],
-            "endpointId": endpoint["id"],
-            "endpointUid": endpoint["uid"],
+            "sourceId": app.source_id,
+            "endpointId": endpoint.id,
+            "endpointUid": endpoint.uid,
             "failSince": iso(fail_since),
             "trigger": trigger,
         }
@@ -67,17 +85,10 @@ def disabled_data(app: Row, endpoint: Row, *, fail_since: int | None, trigger: s
 
 
 def attempt_data(
-    app: Row, endpoint_id: str, msg_id: str, msg_event_id: str | None, last_attempt: dict[str, Any]
+    app: Owner, endpoint_id: str, msg_id: str, msg_event_id: str | None, last_attempt: dict[str, Any]
 ) -> dict[str, Any]:
     """The data of message.attempt.* (ingest.message.attempt.* for a source's endpoint)."""
-    owner = (
-        {"sourceId": app["source_id"]}
-        if app["source_id"] is not None
-        else {
-            "appId": app["id"],
-            "appUid": app["uid"],
-        }
-    )
+    owner = {"sourceId": app.source_id} if app.source_id is not None else {"appId": app.id, "appUid": app.uid}
     return {
         **owner,
         "msgId": msg_id,
@@ -114,26 +125,30 @@ async def emit_quietly(rt: Runtime, event_type: str, data: dict[str, Any], *, ke
         log.exception("could not queue operational event %s", event_type)
 
 
-async def endpoint_changed(rt: Runtime, app: Row, before: Row | None, after: Row | None) -> None:
+async def endpoint_changed(
+    rt: Runtime, app: AppRecord, before: EndpointRecord | None, after: EndpointRecord | None
+) -> None:
     """Emit what an API change to an endpoint means: created, updated, deleted, and a manual
     disable or enable when `disabled` flipped. Nothing for operational endpoints themselves."""
-    if app["id"] == OPERATIONAL_APP_ID:
+    if app.id == OPERATIONAL_APP_ID:
         return
+    owner = Owner(app.id, app.uid, app.source_id)
     current = after if after is not None else before
     assert current is not None
-    version = f"{current['id']}.{current['updated_at']}.{current['version']}"
-    if app["source_id"] is None:
+    ref = EndpointRef(current.id, current.uid)
+    version = f"{current.id}.{current.updated_at}.{current.version}"
+    if app.source_id is None:
         if before is None:
-            await emit_quietly(rt, ENDPOINT_CREATED, endpoint_data(app, current), key=version)
+            await emit_quietly(rt, ENDPOINT_CREATED, endpoint_data(owner, ref), key=version)
         elif after is None:
-            await emit_quietly(rt, ENDPOINT_DELETED, endpoint_data(app, current), key=version)
+            await emit_quietly(rt, ENDPOINT_DELETED, endpoint_data(owner, ref), key=version)
         else:
-            await emit_quietly(rt, ENDPOINT_UPDATED, endpoint_data(app, current), key=version)
-    if before is None or after is None or bool(before["disabled"]) == bool(after["disabled"]):
+            await emit_quietly(rt, ENDPOINT_UPDATED, endpoint_data(owner, ref), key=version)
+    if before is None or after is None or bool(before.disabled) == bool(after.disabled):
         return
-    if after["disabled"]:
-        kind = INGEST_ENDPOINT_DISABLED if app["source_id"] is not None else ENDPOINT_DISABLED
-        data = disabled_data(app, after, fail_since=before["first_failure_at"], trigger="manual")
+    if after.disabled:
+        kind = INGEST_ENDPOINT_DISABLED if app.source_id is not None else ENDPOINT_DISABLED
+        data = disabled_data(owner, ref, fail_since=before.first_failure_at, trigger="manual")
         await emit_quietly(rt, kind, data, key=version)
-    elif app["source_id"] is None:
-        await emit_quietly(rt, ENDPOINT_ENABLED, endpoint_data(app, after), key=version)
+    elif app.source_id is None:
+        await emit_quietly(rt, ENDPOINT_ENABLED, endpoint_data(owner, ref), key=version)

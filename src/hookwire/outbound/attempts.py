@@ -69,13 +69,13 @@ async def list_by_msg(
 ) -> ListResponse:
     limit = check_limit(limit)
     app = await require_app(rt.db, app_key)
-    msg = await require_message(rt.db, app["id"], msg_key)
+    msg = await require_message(rt.db, app.id, msg_key)
     if endpoint_id:  # the filter may name the endpoint by uid, like every other endpoint reference
-        _, endpoint = await require_endpoint(rt.db, app["id"], endpoint_id)
-        endpoint_id = endpoint["id"]
+        _, endpoint = await require_endpoint(rt.db, app.id, endpoint_id)
+        endpoint_id = endpoint.id
     rows = await rt.db.fetch(
         "list_attempts_by_msg",
-        app_id=app["id"],
+        app_id=app.id,
         msg_id=msg["id"],
         before=iterator or HIGHEST_KEY,
         endpoint_id=endpoint_id or "",
@@ -98,8 +98,8 @@ async def list_by_endpoint(
     app, endpoint = await require_endpoint(rt.db, app_key, endpoint_key)
     rows = await rt.db.fetch(
         "list_attempts_by_endpoint",
-        app_id=app["id"],
-        endpoint_id=endpoint["id"],
+        app_id=app.id,
+        endpoint_id=endpoint.id,
         before=iterator or HIGHEST_KEY,
         status=_status_filter(status),
         limit=limit + 1,
@@ -109,8 +109,8 @@ async def list_by_endpoint(
 
 async def get_attempt(rt: Runtime, app_key: str, msg_key: str, attempt_id: str) -> Row:
     app = await require_app(rt.db, app_key)
-    msg = await require_message(rt.db, app["id"], msg_key)
-    row = await rt.db.fetchrow("get_attempt", app_id=app["id"], msg_id=msg["id"], id=attempt_id)
+    msg = await require_message(rt.db, app.id, msg_key)
+    row = await rt.db.fetchrow("get_attempt", app_id=app.id, msg_id=msg["id"], id=attempt_id)
     if row is None:
         raise NotFound(f"attempt {attempt_id!r} not found")
     return row
@@ -142,7 +142,7 @@ async def list_attempted_messages(
     _, endpoint = await require_endpoint(rt.db, app_key, endpoint_key)
     rows = await rt.db.fetch(
         "list_attempted_messages",
-        endpoint_id=endpoint["id"],
+        endpoint_id=endpoint.id,
         before=iterator or HIGHEST_KEY,
         status=_status_filter(status),
         limit=limit + 1,
@@ -165,7 +165,7 @@ async def list_attempted_destinations(
 ) -> ListResponse:
     limit = check_limit(limit)
     app = await require_app(rt.db, app_key)
-    msg = await require_message(rt.db, app["id"], msg_key)
+    msg = await require_message(rt.db, app.id, msg_key)
     rows = await rt.db.fetch(
         "list_attempted_destinations", msg_id=msg["id"], after=iterator or "", limit=limit + 1
     )
@@ -198,10 +198,10 @@ async def resend(rt: Runtime, app_key: str, msg_key: str, endpoint_key: str) -> 
     """
     async with rt.db.transaction() as tx:
         app, endpoint = await require_endpoint(tx, app_key, endpoint_key)
-        msg = await require_message(tx, app["id"], msg_key)
+        msg = await require_message(tx, app.id, msg_key)
         if msg["payload"] is None:
             raise BadRequest(f"message {msg['id']} has no content any more (expunged); it cannot be resent")
         await tx.execute(
-            "requeue_delivery", msg_id=msg["id"], endpoint_id=endpoint["id"], app_id=app["id"], now=now_ms()
+            "requeue_delivery", msg_id=msg["id"], endpoint_id=endpoint.id, app_id=app.id, now=now_ms()
         )
         await tx.notify_deliveries()

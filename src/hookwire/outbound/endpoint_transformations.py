@@ -20,8 +20,8 @@ from hookwire.delivery.transformations import Limits, Transformation, Webhook
 from hookwire.errors import TransformationFailed, ValidationFailed
 from hookwire.outbound.endpoints import open_headers, require_endpoint
 from hookwire.outbound.models import EventTypeName, Model
+from hookwire.outbound.records import EndpointRecord
 from hookwire.runtime import Runtime
-from hookwire.store import Row
 
 Code = Field(default=None, min_length=10, max_length=51200)
 
@@ -54,18 +54,18 @@ class TransformationSimulateOut(Model):
     cancel: bool
 
 
-def _stored(rt: Runtime, row: Row) -> dict[str, Any]:
-    sealed = row.get("transformation_code")
+def _stored(rt: Runtime, row: EndpointRecord) -> dict[str, Any]:
+    sealed = row.transformation_code
     return orjson.loads(rt.box.open(sealed)) if sealed else {}
 
 
-def _out(rt: Runtime, row: Row) -> EndpointTransformationOut:
+def _out(rt: Runtime, row: EndpointRecord) -> EndpointTransformationOut:
     stored = _stored(rt, row)
     return EndpointTransformationOut(
         code=stored.get("code"),
-        enabled=bool(row.get("transformation_enabled")),
+        enabled=bool(row.transformation_enabled),
         variables=stored.get("variables"),
-        updated_at=to_datetime(row["updated_at"]) if stored else None,
+        updated_at=to_datetime(row.updated_at) if stored else None,
     )
 
 
@@ -86,7 +86,7 @@ async def patch_transformation(
             stored["code"] = patch.code
         if "variables" in given:
             stored["variables"] = patch.variables
-        enabled = bool(row.get("transformation_enabled")) if patch.enabled is None else patch.enabled
+        enabled = bool(row.transformation_enabled) if patch.enabled is None else patch.enabled
         if enabled and not stored.get("code"):
             raise ValidationFailed.field(["enabled"], "a transformation without code cannot be enabled")
         sealed = (
@@ -95,7 +95,7 @@ async def patch_transformation(
             else None
         )
         await tx.execute(
-            "update_endpoint_transformation", id=row["id"], code=sealed, enabled=int(enabled), now=now_ms()
+            "update_endpoint_transformation", id=row.id, code=sealed, enabled=int(enabled), now=now_ms()
         )
 
 
@@ -106,10 +106,10 @@ async def simulate(
     _, row = await require_endpoint(rt.db, app_key, key)
     webhook = Webhook(
         method="POST",
-        url=row["url"],
+        url=row.url,
         payload=data.payload,
         event_type=data.event_type,
-        headers=open_headers(rt.box, row["headers"]),
+        headers=open_headers(rt.box, row.headers),
     )
     limits = Limits(rt.settings.transformation_time_limit, rt.settings.transformation_memory_limit)
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import asdict
 from typing import Any
 
 import orjson
@@ -28,9 +29,10 @@ from hookwire.outbound.models import (
     MessageOut,
 )
 from hookwire.outbound.pagination import HIGHEST_KEY, check_limit, page
+from hookwire.outbound.records import AppRecord, EndpointRecord
 from hookwire.runtime import Runtime
 from hookwire.secretbox import SecretBox
-from hookwire.store import Executor, Row
+from hookwire.store import Executor, typed, typed_one
 
 DEFAULT_GRACE_SECONDS = 24 * 3600
 MAX_OLD_SECRETS = 10
@@ -47,20 +49,20 @@ def json_list(value: str | None) -> list[str] | None:
     return orjson.loads(value) if value else None
 
 
-def endpoint_out(row: Row) -> EndpointOut:
+def endpoint_out(row: EndpointRecord) -> EndpointOut:
     return EndpointOut(
-        id=row["id"],
-        uid=row["uid"],
-        url=row["url"],
-        description=row["description"],
-        throttle_rate=row["throttle_rate"],
-        disabled=bool(row["disabled"]),
-        event_types=json_list(row["event_types"]),
-        channels=json_list(row["channels"]),
-        metadata=orjson.loads(row["metadata"]),
-        version=row["version"],
-        created_at=to_datetime(row["created_at"]),
-        updated_at=to_datetime(row["updated_at"]),
+        id=row.id,
+        uid=row.uid,
+        url=row.url,
+        description=row.description,
+        throttle_rate=row.throttle_rate,
+        disabled=bool(row.disabled),
+        event_types=json_list(row.event_types),
+        channels=json_list(row.channels),
+        metadata=orjson.loads(row.metadata),
+        version=row.version,
+        created_at=to_datetime(row.created_at),
+        updated_at=to_datetime(row.updated_at),
     )
 
 
@@ -108,13 +110,13 @@ def open_headers(box: SecretBox, sealed: str) -> dict[str, str]:
     return orjson.loads(box.open(sealed))
 
 
-async def find_endpoint(db: Executor, app_id: str, key: str) -> Row | None:
-    return await db.fetchrow("get_endpoint", app_id=app_id, key=key)
+async def find_endpoint(db: Executor, app_id: str, key: str) -> EndpointRecord | None:
+    return typed_one(EndpointRecord, await db.fetchrow("get_endpoint", app_id=app_id, key=key))
 
 
-async def require_endpoint(db: Executor, app_key: str, key: str) -> tuple[Row, Row]:
+async def require_endpoint(db: Executor, app_key: str, key: str) -> tuple[AppRecord, EndpointRecord]:
     app = await require_app(db, app_key)
-    row = await find_endpoint(db, app["id"], key)
+    row = await find_endpoint(db, app.id, key)
     if row is None:
         raise NotFound(f"endpoint {key!r} not found")
     return app, row
@@ -128,16 +130,16 @@ def _check_new(data: EndpointIn) -> None:
         _check_secret(data.secret)
 
 
-async def _insert(rt: Runtime, tx: Executor, app: Row, data: EndpointIn) -> EndpointOut:
-    if data.uid is not None and await find_endpoint(tx, app["id"], data.uid) is not None:
+async def _insert(rt: Runtime, tx: Executor, app: AppRecord, data: EndpointIn) -> EndpointOut:
+    if data.uid is not None and await find_endpoint(tx, app.id, data.uid) is not None:
         raise Conflict(f"an endpoint with uid {data.uid!r} already exists")
-    event_types = await _check_event_types(tx, data.event_types, app["id"])
+    event_types = await _check_event_types(tx, data.event_types, app.id)
     endpoint_id = new_id("ep")
     now = now_ms()
     inserted = await tx.execute(
         "insert_endpoint",
         id=endpoint_id,
-        app_id=app["id"],
+        app_id=app.id,
         uid=data.uid,
         url=data.url,
         description=data.description,
@@ -153,7 +155,7 @@ async def _insert(rt: Runtime, tx: Executor, app: Row, data: EndpointIn) -> Endp
         raise Conflict(f"an endpoint with uid {data.uid!r} already exists")
     secret = generate_secret() if data.secret is None else data.secret
     await tx.execute("insert_endpoint_secret", endpoint_id=endpoint_id, secret=rt.box.seal(secret), now=now)
-    row = await find_endpoint(tx, app["id"], endpoint_id)
+    row = await find_endpoint(tx, app.id, endpoint_id)
     assert row is not None
     return endpoint_out(row)
 
@@ -167,9 +169,11 @@ async def create_endpoint(rt: Runtime, app_key: str, data: EndpointIn) -> Endpoi
     return created
 
 
-async def _announce(rt: Runtime, app: Row, before: Row | None, endpoint_id: str | None) -> None:
+async def _announce(
+    rt: Runtime, app: AppRecord, before: EndpointRecord | None, endpoint_id: str | None
+) -> None:
     """Tell the operational webhooks about a committed change (see operations.operational_webhooks)."""
-    after = await find_endpoint(rt.db, app["id"], endpoint_id) if endpoint_id is not None else None
+    after = await find_endpoint(rt.db, app.id, endpoint_id) if endpoint_id is not None else None
     await operational_webhooks.endpoint_changed(rt, app, before, after)
 
 
@@ -185,24 +189,22 @@ async def list_endpoints(
     app = await require_app(rt.db, app_key)
     if descending:
         rows = await rt.db.fetch(
-            "list_endpoints_desc", app_id=app["id"], before=iterator or HIGHEST_KEY, limit=limit + 1
+            "list_endpoints_desc", app_id=app.id, before=iterator or HIGHEST_KEY, limit=limit + 1
         )
     else:
-        rows = await rt.db.fetch(
-            "list_endpoints_asc", app_id=app["id"], after=iterator or "", limit=limit + 1
-        )
-    return page(rows, limit, "id", endpoint_out)
+        rows = await rt.db.fetch("list_endpoints_asc", app_id=app.id, after=iterator or "", limit=limit + 1)
+    return page(typed(EndpointRecord, rows), limit, "id", endpoint_out)
 
 
-async def _update(rt: Runtime, tx: Executor, row: Row, changes: dict[str, Any]) -> EndpointOut:
+async def _update(rt: Runtime, tx: Executor, row: EndpointRecord, changes: dict[str, Any]) -> EndpointOut:
     if "url" in changes:
         check_endpoint_url(changes["url"])
-    if changes.get("uid") and changes["uid"] != row["uid"]:
-        other = await find_endpoint(tx, row["app_id"], changes["uid"])
-        if other is not None and other["id"] != row["id"]:
+    if changes.get("uid") and changes["uid"] != row.uid:
+        other = await find_endpoint(tx, row.app_id, changes["uid"])
+        if other is not None and other.id != row.id:
             raise Conflict(f"an endpoint with uid {changes['uid']!r} already exists")
     if "event_types" in changes:
-        types = await _check_event_types(tx, changes["event_types"], row["app_id"])
+        types = await _check_event_types(tx, changes["event_types"], row.app_id)
         changes["event_types"] = orjson.dumps(types).decode() if types else None
     if "channels" in changes:
         changes["channels"] = orjson.dumps(changes["channels"]).decode() if changes["channels"] else None
@@ -210,10 +212,10 @@ async def _update(rt: Runtime, tx: Executor, row: Row, changes: dict[str, Any]) 
         changes["metadata"] = orjson.dumps(changes["metadata"] or {}).decode()
     if "disabled" in changes:
         changes["disabled"] = int(bool(changes["disabled"]))
-    merged = {**row, **changes}
+    merged = {**asdict(row), **changes}
     await tx.execute(
         "update_endpoint",
-        id=row["id"],
+        id=row.id,
         uid=merged["uid"],
         url=merged["url"],
         description=merged["description"] or "",
@@ -226,8 +228,8 @@ async def _update(rt: Runtime, tx: Executor, row: Row, changes: dict[str, Any]) 
         now=now_ms(),
     )
     if "secret" in changes:
-        await _replace_secret(rt, tx, row["id"], changes["secret"], grace_seconds=0)
-    fresh = await find_endpoint(tx, row["app_id"], row["id"])
+        await _replace_secret(rt, tx, row.id, changes["secret"], grace_seconds=0)
+    fresh = await find_endpoint(tx, row.app_id, row.id)
     assert fresh is not None
     return endpoint_out(fresh)
 
@@ -241,7 +243,7 @@ async def upsert_endpoint(rt: Runtime, app_key: str, key: str, data: EndpointIn)
     _check_new(data)
     async with rt.db.transaction() as tx:
         app = await require_app(tx, app_key)
-        row = await find_endpoint(tx, app["id"], key)
+        row = await find_endpoint(tx, app.id, key)
         if row is None:
             if data.uid is None:
                 data = data.model_copy(update={"uid": check_new_key(key, "endpoint_id")})
@@ -249,7 +251,7 @@ async def upsert_endpoint(rt: Runtime, app_key: str, key: str, data: EndpointIn)
         else:
             changes = data.model_dump(exclude={"headers", "version", "secret"})
             if data.uid is None:
-                changes["uid"] = row["uid"]
+                changes["uid"] = row.uid
             if data.secret is not None:
                 changes["secret"] = data.secret
             if data.headers is not None:
@@ -275,7 +277,7 @@ async def patch_endpoint(rt: Runtime, app_key: str, key: str, patch: EndpointPat
 async def delete_endpoint(rt: Runtime, app_key: str, key: str) -> None:
     async with rt.db.transaction() as tx:
         app, row = await require_endpoint(tx, app_key, key)
-        await tx.execute("delete_endpoint", id=row["id"])
+        await tx.execute("delete_endpoint", id=row.id)
     await _announce(rt, app, row, None)
 
 
@@ -284,7 +286,7 @@ async def delete_endpoint(rt: Runtime, app_key: str, key: str) -> None:
 
 async def get_secret(rt: Runtime, app_key: str, key: str) -> str:
     _, row = await require_endpoint(rt.db, app_key, key)
-    sealed = await rt.db.fetchrow("get_current_secret", endpoint_id=row["id"])
+    sealed = await rt.db.fetchrow("get_current_secret", endpoint_id=row.id)
     assert sealed is not None, "every endpoint has a current secret"
     return rt.box.open(sealed["secret"])
 
@@ -308,10 +310,10 @@ async def rotate_secret(
     grace = DEFAULT_GRACE_SECONDS if grace_period_seconds is None else grace_period_seconds
     async with rt.db.transaction() as tx:
         _, row = await require_endpoint(tx, app_key, key)
-        active = await tx.fetch("signing_secrets", ids=[row["id"]], now=now_ms())
+        active = await tx.fetch("signing_secrets", ids=[row.id], now=now_ms())
         if len(active) > MAX_OLD_SECRETS:
             raise Conflict(f"an endpoint keeps at most {MAX_OLD_SECRETS} old secrets; wait for one to expire")
-        await _replace_secret(rt, tx, row["id"], secret, grace_seconds=grace)
+        await _replace_secret(rt, tx, row.id, secret, grace_seconds=grace)
     return secret
 
 
@@ -326,7 +328,7 @@ def _headers_out(headers: dict[str, str]) -> EndpointHeadersOut:
 
 async def get_headers(rt: Runtime, app_key: str, key: str) -> EndpointHeadersOut:
     _, row = await require_endpoint(rt.db, app_key, key)
-    return _headers_out(open_headers(rt.box, row["headers"]))
+    return _headers_out(open_headers(rt.box, row.headers))
 
 
 async def set_headers(
@@ -345,7 +347,7 @@ async def set_headers(
     check_headers(headers)
     async with rt.db.transaction() as tx:
         _, row = await require_endpoint(tx, app_key, key)
-        current = open_headers(rt.box, row["headers"]) if merge else {}
+        current = open_headers(rt.box, row.headers) if merge else {}
         deleted = {name.lower() for name in delete or ()}
         replaced = {name.lower() for name in headers} | deleted
         kept = {name: value for name, value in current.items() if name.lower() not in replaced}

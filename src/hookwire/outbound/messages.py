@@ -121,7 +121,7 @@ async def _create_in_transaction(
             app = await get_or_create_in_tx(tx, app_key, data.application)
         else:
             app = await require_app(tx, app_key)
-        app_id = app["id"]
+        app_id = app.id
         existing = await _existing(tx, app_id, data.event_id, idempotency_key)
         if existing is not None:
             return _replay(existing, data.event_id, idempotency_key), False
@@ -231,7 +231,7 @@ async def require_message(db: Executor, app_id: str, key: str) -> Row:
 
 async def get_message(rt: Runtime, app_key: str, key: str, *, with_content: bool = True) -> MessageOut:
     app = await require_app(rt.db, app_key)
-    return message_out(await require_message(rt.db, app["id"], key), with_content=with_content)
+    return message_out(await require_message(rt.db, app.id, key), with_content=with_content)
 
 
 async def list_messages(
@@ -254,7 +254,7 @@ async def list_messages(
     limit = check_limit(limit)
     app = await require_app(rt.db, app_key)
     params: dict[str, Any] = {
-        "app_id": app["id"],
+        "app_id": app.id,
         "before": iterator or HIGHEST_KEY,
         "since": to_ms(after) if after else 0,
         "until": to_ms(before) if before else 2**62,
@@ -285,5 +285,5 @@ async def expunge_content(rt: Runtime, app_key: str, key: str) -> None:
     """Delete a message's payload (deliveries still pending can then no longer be sent)."""
     async with rt.db.transaction() as tx:
         app = await require_app(tx, app_key)
-        row = await require_message(tx, app["id"], key)
-        await tx.execute("expunge_message_payload", app_id=app["id"], id=row["id"])
+        row = await require_message(tx, app.id, key)
+        await tx.execute("expunge_message_payload", app_id=app.id, id=row["id"])

@@ -100,13 +100,13 @@ async def endpoint_health(
     rows = await rt.db.fetch(
         "overview_endpoint_buckets",
         since_id=lowest_id("atmpt", first * hour),
-        app_id=app["id"],
+        app_id=app.id,
         bucket_ms=hour,
     )
     per_endpoint: dict[str, dict[int, tuple[int, int]]] = {}
     for r in rows:
         per_endpoint.setdefault(r["endpoint_id"], {})[int(r["bucket"])] = (int(r["n"]), int(r["ok"] or 0))
-    last = {r["endpoint_id"]: r for r in await rt.db.fetch("overview_last_attempts", app_id=app["id"])}
+    last = {r["endpoint_id"]: r for r in await rt.db.fetch("overview_last_attempts", app_id=app.id)}
     health = {}
     for endpoint in endpoints:
         newest = last.get(endpoint.id)

@@ -13,6 +13,7 @@ from hookwire.errors import ValidationFailed
 from hookwire.outbound.models import ListResponse
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 250
@@ -35,11 +36,12 @@ def check_limit(limit: int | None) -> int:
     return limit
 
 
-def page(
-    rows: Sequence[dict[str, Any]], limit: int, key: str, convert: Callable[[dict[str, Any]], T]
-) -> ListResponse:
-    """The ListResponse for `rows` fetched with LIMIT limit + 1."""
+def page(rows: Sequence[R], limit: int, key: str, convert: Callable[[R], T]) -> ListResponse:
+    """The ListResponse for `rows` (dicts or typed records) fetched with LIMIT limit + 1."""
     items = rows[:limit]
     done = len(rows) <= limit
-    iterator = str(items[-1][key]) if items else None
+    iterator = None
+    if items:
+        last: Any = items[-1]
+        iterator = str(last[key] if isinstance(last, dict) else getattr(last, key))
     return ListResponse(data=[convert(r) for r in items], iterator=iterator, done=done)

@@ -101,7 +101,7 @@ async def issue(rt: Runtime, app_key: str, data: PortalAccessIn) -> PortalAccess
         await tx.execute(
             "insert_portal_token",
             token_hash=token_hash(token),
-            app_id=app["id"],
+            app_id=app.id,
             session_id=data.session_id,
             capabilities=orjson.dumps(sorted(granted(data.capabilities, data.read_only))).decode(),
             feature_flags=orjson.dumps(data.feature_flags).decode() if data.feature_flags else None,
@@ -141,7 +141,7 @@ async def expire_all(rt: Runtime, app_key: str, data: TokenExpireIn) -> None:
     app = await require_app(rt.db, app_key)
     await rt.db.execute(
         "expire_portal_tokens",
-        app_id=app["id"],
+        app_id=app.id,
         expires_at=now_ms() + (data.expiry or 0) * 1000,
         all_sessions=0 if data.session_ids else 1,
         session_ids=data.session_ids or [],

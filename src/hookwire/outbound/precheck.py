@@ -19,6 +19,6 @@ async def has_active_endpoint(
     rt: Runtime, app_key: str, event_type: str, channels: Sequence[str] | None
 ) -> bool:
     app = await require_app(rt.db, app_key)
-    endpoints = await rt.db.fetch("list_fanout_endpoints", app_id=app["id"])
+    endpoints = await rt.db.fetch("list_fanout_endpoints", app_id=app.id)
     candidates = ((e["id"], json_list(e["event_types"]), json_list(e["channels"])) for e in endpoints)
     return bool(select_endpoints(candidates, event_type, channels))

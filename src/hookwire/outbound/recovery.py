@@ -29,7 +29,7 @@ async def endpoint_stats(
     _, row = await require_endpoint(rt.db, app_key, key)
     rows = await rt.db.fetch(
         "endpoint_stats",
-        endpoint_id=row["id"],
+        endpoint_id=row.id,
         since=to_ms(since) if since else 0,
         until=to_ms(until) if until else _FOREVER,
     )
@@ -54,7 +54,7 @@ async def recover(
             _, row = await require_endpoint(tx, app_key, key)
             queued = await tx.execute(
                 "recover_failed_deliveries",
-                endpoint_id=row["id"],
+                endpoint_id=row.id,
                 since=to_ms(since),
                 until=to_ms(until) if until else _FOREVER,
                 now=now_ms(),
@@ -74,12 +74,12 @@ async def replay_missing(
     async def work() -> dict[str, Any]:
         async with rt.db.transaction() as tx:
             _, row = await require_endpoint(tx, app_key, key)
-            types = json_list(row["event_types"])
-            channels = json_list(row["channels"])
+            types = json_list(row.event_types)
+            channels = json_list(row.channels)
             candidates = await tx.fetch(
                 "list_undelivered_messages",
-                endpoint_id=row["id"],
-                app_id=row["app_id"],
+                endpoint_id=row.id,
+                app_id=row.app_id,
                 since=to_ms(since),
                 until=to_ms(until) if until else _FOREVER,
                 all_types=0 if types else 1,
@@ -87,7 +87,7 @@ async def replay_missing(
             )
             now = now_ms()
             rows = [
-                {"msg_id": m["id"], "endpoint_id": row["id"], "app_id": row["app_id"], "now": now}
+                {"msg_id": m["id"], "endpoint_id": row.id, "app_id": row.app_id, "now": now}
                 for m in candidates
                 if endpoint_matches(types, channels, m["event_type"], json_list(m["channels"]))
             ]
@@ -127,13 +127,13 @@ async def bulk_replay(rt: Runtime, app_key: str, key: str, data: BulkReplayIn) -
             _, row = await require_endpoint(tx, app_key, key)
             deliveries = await tx.fetch(
                 "list_endpoint_deliveries_for_replay",
-                endpoint_id=row["id"],
+                endpoint_id=row.id,
                 since=to_ms(data.since),
                 until=to_ms(data.until) if data.until else _FOREVER,
             )
             now = now_ms()
             rows = [
-                {"msg_id": d["msg_id"], "endpoint_id": row["id"], "app_id": row["app_id"], "now": now}
+                {"msg_id": d["msg_id"], "endpoint_id": row.id, "app_id": row.app_id, "now": now}
                 for d in deliveries
                 if d["status"] != MessageStatus.SENDING
                 and _wanted(d, data)  # one being sent right now is not taken away

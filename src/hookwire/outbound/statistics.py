@@ -34,7 +34,7 @@ async def app_usage(
             if row is None:
                 unresolved.append(key)
             else:
-                app_ids.append(row["id"])
+                app_ids.append(row.id)
         if not app_ids:
             raise ValidationFailed.field(["appIds"], "none of the given application IDs or uids exist")
 

@@ -2,7 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
 from hookwire.store.database import Database, Executor, Row
+
+T = TypeVar("T")
+
+
+def typed(row_type: type[T], rows: Iterable[Row]) -> list[T]:
+    """Rows as typed records (frozen dataclasses): a query's columns are the record's fields,
+    by name, so a query and its record that drift apart fail at the first row, not later on a
+    missing key."""
+    make: Any = row_type
+    return [make(**row) for row in rows]
+
+
+def typed_one(row_type: type[T], row: Row | None) -> T | None:
+    """One row as a typed record (see `typed`), or None."""
+    return None if row is None else typed(row_type, (row,))[0]
 
 
 async def open_database(url: str) -> Database:
@@ -17,4 +35,4 @@ async def open_database(url: str) -> Database:
     return await PostgresDatabase.open(dsn)
 
 
-__all__ = ["Database", "Executor", "Row", "open_database"]
+__all__ = ["Database", "Executor", "Row", "open_database", "typed", "typed_one"]

@@ -81,6 +81,15 @@ UPDATE automation_runs SET status = :status, attempts = attempts + 1, next_attem
     updated_at = :now
 WHERE id = :id AND status = {RunStatus.RUNNING} AND next_attempt_at = :lease;
 
+-- A run handed back without an attempt counted: due later (defer) or now (release, a clean stop).
+-- name: defer_automation_run --
+UPDATE automation_runs SET status = {RunStatus.PENDING}, next_attempt_at = :due, updated_at = :now
+WHERE id = :id AND status = {RunStatus.RUNNING} AND next_attempt_at = :lease;
+
+-- name: release_automation_run --
+UPDATE automation_runs SET status = {RunStatus.PENDING}, next_attempt_at = :now, updated_at = :now
+WHERE id = :id AND status = {RunStatus.RUNNING} AND next_attempt_at = :lease;
+
 -- name: insert_automation_attempt --
 INSERT INTO automation_attempts (id, run_id, exit_code, stdout, stderr, duration_ms, error, created_at)
 VALUES (:id, :run_id, :exit_code, :stdout, :stderr, :duration_ms, :error, :now);

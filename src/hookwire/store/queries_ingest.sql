@@ -53,7 +53,9 @@ ORDER BY id DESC LIMIT :limit;
 SELECT * FROM inbound_requests WHERE source_id = :source_id AND id = :id;
 
 -- name: unrouted_requests --
-SELECT r.*, s.type AS source_type, s.uid AS source_uid, s.app_id AS source_app_id FROM inbound_requests r
+SELECT r.id, r.source_id, r.headers, r.body, r.event_id, r.event_type, r.created_at,
+    s.type AS source_type, s.uid AS source_uid, s.app_id AS source_app_id
+FROM inbound_requests r
 JOIN sources s ON s.id = r.source_id
 WHERE r.status = 'accepted' AND r.routed_at IS NULL
 ORDER BY r.created_at LIMIT :limit;
@@ -90,7 +92,9 @@ UPDATE endpoints SET filter = :filter, transformation = :transformation, version
 WHERE id = :id;
 
 -- name: unrouted_requests [postgres] --
-SELECT r.*, s.type AS source_type, s.uid AS source_uid, s.app_id AS source_app_id FROM inbound_requests r
+SELECT r.id, r.source_id, r.headers, r.body, r.event_id, r.event_type, r.created_at,
+    s.type AS source_type, s.uid AS source_uid, s.app_id AS source_app_id
+FROM inbound_requests r
 JOIN sources s ON s.id = r.source_id
 WHERE r.status = 'accepted' AND r.routed_at IS NULL
 ORDER BY r.created_at LIMIT :limit
