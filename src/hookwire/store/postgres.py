@@ -22,6 +22,7 @@ from hookwire.store.migrate import load_migrations
 from hookwire.store.pg_listener import Listener
 from hookwire.store.pg_message_batches import MessageBatches
 from hookwire.store.queries import Query, load_queries
+from hookwire.store.shared_reads import SharedReads, read_key
 
 CHANNEL = DELIVERIES_CHANNEL
 _MIGRATION_LOCK = 0x686F6F6B  # "hook": advisory lock id held while migrating
@@ -101,6 +102,7 @@ class PostgresDatabase:
         self._queries = load_queries("postgres")
         self._listener = Listener(dsn)
         self._message_batches = MessageBatches(self)
+        self._shared_reads = SharedReads(lambda name, params: self._runner().fetch(name, **params))
 
     @classmethod
     async def open(cls, dsn: str, *, min_size: int = 1, max_size: int = 10) -> PostgresDatabase:
@@ -115,7 +117,11 @@ class PostgresDatabase:
         return _Runner(self._pool, self._queries)
 
     async def fetch(self, name: str, /, **params: Any) -> list[Row]:
-        return await self._runner().fetch(name, **params)
+        """Identical reads that arrive while one is in flight go together next (shared_reads.py)."""
+        key = read_key(name, params)
+        if key is None:
+            return await self._runner().fetch(name, **params)
+        return await self._shared_reads.fetch(key, name, params)
 
     async def fetchrow(self, name: str, /, **params: Any) -> Row | None:
         return await self._runner().fetchrow(name, **params)
@@ -196,6 +202,7 @@ class PostgresDatabase:
 
     async def close(self) -> None:
         await self._message_batches.close()
+        await self._shared_reads.close()
         await self._listener.close()
         await asyncio.wait_for(self._pool.close(), timeout=10)
 

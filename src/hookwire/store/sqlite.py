@@ -36,6 +36,7 @@ from hookwire.errors import ConstraintViolation, DatabaseUnavailable, StoreError
 from hookwire.store.database import DELIVERIES_CHANNEL, Row, Step, WakeupCallback
 from hookwire.store.migrate import load_migrations
 from hookwire.store.queries import Query, load_queries
+from hookwire.store.shared_reads import read_key
 
 T = TypeVar("T")
 
@@ -175,16 +176,6 @@ class _QueuedRead:
         self.task: asyncio.Task[list[Row]]
 
 
-def _read_key(name: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
-    """What makes two reads the same; None when a parameter is not hashable (never shared)."""
-    try:
-        key = (name, *sorted(params.items()))
-        hash(key)
-    except TypeError:
-        return None
-    return key
-
-
 class _Runner:
     """Runs named queries on one connection, one thread hop per statement."""
 
@@ -245,7 +236,7 @@ class SqliteDatabase:
         everything committed before any of them arrived, as each would have on its own. Under
         load that is one thread hop for the burst of message creates of one application
         (`get_app_fanout`) instead of one each. Each caller gets its own copies of the rows."""
-        key = _read_key(name, params)
+        key = read_key(name, params)
         if key is None:
             return await _Runner(self._reader, self._queries).fetch(name, **params)
         read = self._queued_reads.get(key)
