@@ -19,8 +19,9 @@ from hookwire.outbound.models import (
     MessageEndpointOut,
 )
 from hookwire.outbound.pagination import HIGHEST_KEY, check_limit, page
+from hookwire.outbound.records import MessageRecord
 from hookwire.runtime import Runtime
-from hookwire.store import Row
+from hookwire.store import Row, typed_part
 from hookwire.store.statuses import MessageStatus
 
 
@@ -76,7 +77,7 @@ async def list_by_msg(
     rows = await rt.db.fetch(
         "list_attempts_by_msg",
         app_id=app.id,
-        msg_id=msg["id"],
+        msg_id=msg.id,
         before=iterator or HIGHEST_KEY,
         endpoint_id=endpoint_id or "",
         status=_status_filter(status),
@@ -110,7 +111,7 @@ async def list_by_endpoint(
 async def get_attempt(rt: Runtime, app_key: str, msg_key: str, attempt_id: str) -> Row:
     app = await require_app(rt.db, app_key)
     msg = await require_message(rt.db, app.id, msg_key)
-    row = await rt.db.fetchrow("get_attempt", app_id=app.id, msg_id=msg["id"], id=attempt_id)
+    row = await rt.db.fetchrow("get_attempt", app_id=app.id, msg_id=msg.id, id=attempt_id)
     if row is None:
         raise NotFound(f"attempt {attempt_id!r} not found")
     return row
@@ -149,7 +150,7 @@ async def list_attempted_messages(
     )
 
     def convert(row: Row) -> EndpointMessageOut:
-        msg = message_out(row)
+        msg = message_out(typed_part(MessageRecord, row))
         return EndpointMessageOut(
             **msg.model_dump(),
             status=MessageStatus(row["delivery_status"]),
@@ -167,7 +168,7 @@ async def list_attempted_destinations(
     app = await require_app(rt.db, app_key)
     msg = await require_message(rt.db, app.id, msg_key)
     rows = await rt.db.fetch(
-        "list_attempted_destinations", msg_id=msg["id"], after=iterator or "", limit=limit + 1
+        "list_attempted_destinations", msg_id=msg.id, after=iterator or "", limit=limit + 1
     )
 
     def convert(row: Row) -> MessageEndpointOut:
@@ -199,9 +200,9 @@ async def resend(rt: Runtime, app_key: str, msg_key: str, endpoint_key: str) -> 
     async with rt.db.transaction() as tx:
         app, endpoint = await require_endpoint(tx, app_key, endpoint_key)
         msg = await require_message(tx, app.id, msg_key)
-        if msg["payload"] is None:
-            raise BadRequest(f"message {msg['id']} has no content any more (expunged); it cannot be resent")
+        if msg.payload is None:
+            raise BadRequest(f"message {msg.id} has no content any more (expunged); it cannot be resent")
         await tx.execute(
-            "requeue_delivery", msg_id=msg["id"], endpoint_id=endpoint.id, app_id=app.id, now=now_ms()
+            "requeue_delivery", msg_id=msg.id, endpoint_id=endpoint.id, app_id=app.id, now=now_ms()
         )
         await tx.notify_deliveries()

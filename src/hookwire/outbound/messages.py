@@ -19,49 +19,53 @@ from hookwire.outbound.applications import get_or_create_in_tx, require_app
 from hookwire.outbound.json_values import encode_json
 from hookwire.outbound.models import ListResponse, MessageIn, MessageOut
 from hookwire.outbound.pagination import HIGHEST_KEY, check_limit, page
+from hookwire.outbound.records import MessageRecord
 from hookwire.outbound.routing import select_endpoints
 from hookwire.runtime import Runtime
-from hookwire.store import Executor, Row
+from hookwire.store import Executor, Row, typed, typed_one
 
 
-def message_out(row: Row, *, with_content: bool = True) -> MessageOut:
-    payload = row["payload"]
+def message_out(row: MessageRecord, *, with_content: bool = True) -> MessageOut:
+    payload = row.payload
     return MessageOut(
-        id=row["id"],
-        event_id=row["event_id"],
-        event_type=row["event_type"],
+        id=row.id,
+        event_id=row.event_id,
+        event_type=row.event_type,
         payload=orjson.loads(payload) if (payload is not None and with_content) else {},
-        channels=orjson.loads(row["channels"]) if row["channels"] else None,
-        tags=orjson.loads(row["tags"]) if row["tags"] else None,
-        timestamp=to_datetime(row["created_at"]),
-        deliver_at=to_datetime(row["deliver_at"]) if row["deliver_at"] else None,
+        channels=orjson.loads(row.channels) if row.channels else None,
+        tags=orjson.loads(row.tags) if row.tags else None,
+        timestamp=to_datetime(row.created_at),
+        deliver_at=to_datetime(row.deliver_at) if row.deliver_at else None,
     )
 
 
 async def _existing(
     tx: Executor, app_id: str, event_id: str | None, idempotency_key: str | None
-) -> Row | None:
+) -> MessageRecord | None:
     if event_id is not None:
         row = await tx.fetchrow("get_message_by_event_id", app_id=app_id, event_id=event_id)
         if row is not None:
-            return row
+            return typed_one(MessageRecord, row)
     if idempotency_key is not None:
-        return await tx.fetchrow(
-            "get_message_by_idempotency_key", app_id=app_id, idempotency_key=idempotency_key
+        return typed_one(
+            MessageRecord,
+            await tx.fetchrow(
+                "get_message_by_idempotency_key", app_id=app_id, idempotency_key=idempotency_key
+            ),
         )
     return None
 
 
-def _replay(existing: Row, event_id: str | None, idempotency_key: str | None) -> MessageOut:
+def _replay(existing: MessageRecord, event_id: str | None, idempotency_key: str | None) -> MessageOut:
     """The stored message, when the request repeats it under the same `idempotency-key`.
 
     A reused `eventId` without that key is a conflict, as in Svix: the sender learns that
     its event was already accepted (and under which message id) instead of getting the old
     message back as if its new payload had been stored."""
-    if idempotency_key is not None and existing["idempotency_key"] == idempotency_key:
+    if idempotency_key is not None and existing.idempotency_key == idempotency_key:
         return message_out(existing)
-    if event_id is not None and existing["event_id"] == event_id:
-        raise Conflict(f"a message with eventId {event_id!r} already exists: {existing['id']}")
+    if event_id is not None and existing.event_id == event_id:
+        raise Conflict(f"a message with eventId {event_id!r} already exists: {existing.id}")
     return message_out(existing)
 
 
@@ -222,8 +226,8 @@ def _created(msg_id: str, data: MessageIn, now: int) -> MessageOut:
     )
 
 
-async def require_message(db: Executor, app_id: str, key: str) -> Row:
-    row = await db.fetchrow("get_message", app_id=app_id, key=key)
+async def require_message(db: Executor, app_id: str, key: str) -> MessageRecord:
+    row = typed_one(MessageRecord, await db.fetchrow("get_message", app_id=app_id, key=key))
     if row is None:
         raise NotFound(f"message {key!r} not found")
     return row
@@ -266,7 +270,7 @@ async def list_messages(
         "limit": limit + 1,
     }
     rows = await rt.db.fetch("list_messages", **params)
-    return page(rows, limit, "id", lambda r: message_out(r, with_content=with_content))
+    return page(typed(MessageRecord, rows), limit, "id", lambda r: message_out(r, with_content=with_content))
 
 
 def _json_item_pattern(value: str | None) -> str:
@@ -286,4 +290,4 @@ async def expunge_content(rt: Runtime, app_key: str, key: str) -> None:
     async with rt.db.transaction() as tx:
         app = await require_app(tx, app_key)
         row = await require_message(tx, app.id, key)
-        await tx.execute("expunge_message_payload", app_id=app.id, id=row["id"])
+        await tx.execute("expunge_message_payload", app_id=app.id, id=row.id)

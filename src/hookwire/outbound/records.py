@@ -44,3 +44,21 @@ class EndpointRecord:
     transformation: str | None  # JMESPath, ingest endpoints
     transformation_code: str | None  # JavaScript (Svix transformations)
     transformation_enabled: int  # 0/1
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRecord:
+    """One `messages` row (`get_message*`, `list_messages`)."""
+
+    id: str
+    app_id: str
+    event_type: str
+    event_id: str | None
+    idempotency_key: str | None
+    payload: bytes | None  # compact JSON; None once expunged
+    channels: str | None  # JSON list
+    tags: str | None  # JSON list
+    created_at: int
+    deliver_at: int | None
+    content_type: str | None  # set for raw inbound bodies forwarded as they came
+    expunge_at: int | None

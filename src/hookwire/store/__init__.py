@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import fields
 from typing import Any, TypeVar
 
 from hookwire.store.database import Database, Executor, Row
@@ -16,6 +17,13 @@ def typed(row_type: type[T], rows: Iterable[Row]) -> list[T]:
     missing key."""
     make: Any = row_type
     return [make(**row) for row in rows]
+
+
+def typed_part(row_type: type[T], row: Row) -> T:
+    """The record of one table inside a joined row (`SELECT d.status AS delivery_status, m.*`):
+    the record's fields are read by name, the join's extra columns are left to the caller."""
+    make: Any = row_type
+    return make(**{f.name: row[f.name] for f in fields(make)})
 
 
 def typed_one(row_type: type[T], row: Row | None) -> T | None:
@@ -35,4 +43,4 @@ async def open_database(url: str) -> Database:
     return await PostgresDatabase.open(dsn)
 
 
-__all__ = ["Database", "Executor", "Row", "open_database", "typed", "typed_one"]
+__all__ = ["Database", "Executor", "Row", "open_database", "typed", "typed_one", "typed_part"]
