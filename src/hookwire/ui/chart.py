@@ -62,6 +62,9 @@ def sparkline(buckets: list[Bucket], width: int = 96, height: int = 22) -> Marku
     if len(points) == 1:
         x, y = points[0].split(",")
         dot = f'<circle cx="{x}" cy="{y}" r="2" fill="currentColor"/>'
+    elif not points:  # say so rather than show an empty box
+        middle = f'x="{width / 2:.0f}" y="{height / 2 + 3:.0f}" text-anchor="middle"'
+        dot = f'<text class="spark-empty" {middle}>no traffic</text>'
     return Markup(
         f'<svg class="spark" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="{escape(label)}"><rect class="spark-bg" width="{width}" height="{height}" rx="3"/>'
