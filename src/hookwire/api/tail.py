@@ -89,7 +89,7 @@ async def _drain(ws: WebSocket) -> None:
 
 async def _filters(rt: Runtime, start: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
     app_id = (await require_app(rt.db, str(start["app"]))).id if start.get("app") else None
-    source_id = (await require_source(rt.db, str(start["source"])))["id"] if start.get("source") else None
+    source_id = (await require_source(rt.db, str(start["source"]))).id if start.get("source") else None
     status = start.get("status")
     if status is not None and status not in STATUSES:
         raise ValidationFailed(f"status {status!r}: use failed or success")

@@ -23,7 +23,7 @@ from hookwire.store import Row
 
 async def source_app(rt: Runtime, source_key: str) -> str:
     """The id of the hidden application that holds the source's ingest endpoints."""
-    return str((await require_source(rt.db, source_key))["app_id"])
+    return str((await require_source(rt.db, source_key)).app_id)
 
 
 async def _with_routing(rt: Runtime, app_id: str, endpoint_id: str) -> IngestEndpointOut:
@@ -93,7 +93,7 @@ async def create_app_route(rt: Runtime, source_key: str, data: AppRouteIn) -> Ap
         await tx.execute(
             "insert_app_route",
             id=route_id,
-            source_id=source["id"],
+            source_id=source.id,
             app_id=app.id,
             event_types=orjson.dumps(data.event_types).decode() if data.event_types else None,
             event_type_map=orjson.dumps(data.event_type_map).decode(),
@@ -102,18 +102,18 @@ async def create_app_route(rt: Runtime, source_key: str, data: AppRouteIn) -> Ap
             transformation=data.transformation or None,
             now=now_ms(),
         )
-        row = await tx.fetchrow("get_app_route", source_id=source["id"], id=route_id)
+        row = await tx.fetchrow("get_app_route", source_id=source.id, id=route_id)
         assert row is not None
         return route_out(row)
 
 
 async def list_app_routes(rt: Runtime, source_key: str) -> list[AppRouteOut]:
     source = await require_source(rt.db, source_key)
-    return [route_out(r) for r in await rt.db.fetch("list_app_routes", source_id=source["id"])]
+    return [route_out(r) for r in await rt.db.fetch("list_app_routes", source_id=source.id)]
 
 
 async def delete_app_route(rt: Runtime, source_key: str, route_id: str) -> None:
     async with rt.db.transaction() as tx:
         source = await require_source(tx, source_key)
-        if await tx.execute("delete_app_route", source_id=source["id"], id=route_id) == 0:
+        if await tx.execute("delete_app_route", source_id=source.id, id=route_id) == 0:
             raise NotFound(f"route {route_id!r} not found")

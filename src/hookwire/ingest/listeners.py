@@ -148,8 +148,7 @@ async def open_listener(
     if kind == "app" and len(keys) != 1:
         raise ValidationFailed("an app listener listens to exactly one application")
     if kind == "source":
-        found = [await require_source(rt.db, k) for k in keys]
-        named = [(r["id"], r["name"]) for r in found]
+        named = [((source := await require_source(rt.db, k)).id, source.name) for k in keys]
     else:
         named = [((app := await require_app(rt.db, k)).id, app.name) for k in keys]
     targets = tuple(dict.fromkeys(Target(i, n) for i, n in named))

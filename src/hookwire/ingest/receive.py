@@ -19,9 +19,10 @@ from hookwire.events import INBOUND_RECEIVED
 from hookwire.ids import new_id
 from hookwire.ingest.providers import InboundRequest, Verdict, get_provider
 from hookwire.ingest.providers.salesforce import salesforce_ack
+from hookwire.ingest.records import SourceRecord
 from hookwire.ingest.sources import source_config, token_hash
 from hookwire.runtime import Runtime
-from hookwire.store import Executor, Row
+from hookwire.store import Executor, typed_one
 
 ACCEPTED, DUPLICATE, REJECTED, CHALLENGE = "accepted", "duplicate", "rejected", "challenge"
 
@@ -49,7 +50,7 @@ def _success(source_type: str, request_id: str, status: str) -> Answer:
 
 async def _store(
     tx: Executor,
-    source: Row,
+    source: SourceRecord,
     request: InboundRequest,
     verdict: Verdict,
     where: tuple[str, str],
@@ -62,7 +63,7 @@ async def _store(
     inserted = await tx.execute(
         "insert_inbound_request",
         id=request_id,
-        source_id=source["id"],
+        source_id=source.id,
         method=request.method,
         path=where[0],
         query=where[1],
@@ -89,12 +90,14 @@ async def receive(
     body: bytes,
 ) -> Answer:
     """Handle one request to `/in/{token}{path}?{query}` and say what to answer."""
-    source = await rt.db.fetchrow("get_source_by_token_hash", token_hash=token_hash(token))
+    source = typed_one(
+        SourceRecord, await rt.db.fetchrow("get_source_by_token_hash", token_hash=token_hash(token))
+    )
     if source is None:
         return _json(404, {"code": "not_found", "detail": "no source has this ingest URL"})
     url = f"{rt.settings.base_url}/in/{token}{path}" + (f"?{query}" if query else "")
     request = InboundRequest(method=method, url=url, headers=headers, body=body)
-    verdict = get_provider(source["type"]).verify(request, source_config(rt, source), time.time())
+    verdict = get_provider(source.type).verify(request, source_config(rt, source), time.time())
     where = (path, query)
     if verdict.challenge is not None:
         async with rt.db.transaction() as tx:
@@ -116,10 +119,10 @@ async def receive(
             status = ACCEPTED
             await tx.notify_deliveries()
     _announce(rt, source, request_id, status)
-    return _success(source["type"], request_id, status)
+    return _success(source.type, request_id, status)
 
 
-def _announce(rt: Runtime, source: Row, request_id: str, status: str) -> None:
+def _announce(rt: Runtime, source: SourceRecord, request_id: str, status: str) -> None:
     """Tell live readers (dashboard request bin, `hookwire listen`) once the request is committed."""
-    rt.events.publish(INBOUND_RECEIVED, {"requestId": request_id, "sourceId": source["id"], "status": status})
-    rt.metrics.inbound.labels(source["type"], status).inc()
+    rt.events.publish(INBOUND_RECEIVED, {"requestId": request_id, "sourceId": source.id, "status": status})
+    rt.metrics.inbound.labels(source.type, status).inc()

@@ -48,7 +48,7 @@ async def list_requests(
     source = await require_source(rt.db, source_key)
     rows = await rt.db.fetch(
         "list_inbound_requests",
-        source_id=source["id"],
+        source_id=source.id,
         before=iterator or HIGHEST_KEY,
         status=status or "",
         limit=limit + 1,
@@ -58,7 +58,7 @@ async def list_requests(
 
 async def get_request(rt: Runtime, source_key: str, request_id: str) -> InboundRequestOut:
     source = await require_source(rt.db, source_key)
-    row = await rt.db.fetchrow("get_inbound_request", source_id=source["id"], id=request_id)
+    row = await rt.db.fetchrow("get_inbound_request", source_id=source.id, id=request_id)
     if row is None:
         raise NotFound(f"request {request_id!r} not found")
     return request_out(row).model_copy(update={"listener_forwards": await forwards_of(rt, row["id"])})

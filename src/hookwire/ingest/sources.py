@@ -24,13 +24,14 @@ from hookwire.ingest.models import (
     is_source_uid,
 )
 from hookwire.ingest.providers import PROVIDERS
+from hookwire.ingest.records import SourceRecord
 from hookwire.outbound import portal_access
 from hookwire.outbound.json_values import encode_json
 from hookwire.outbound.models import ListResponse
 from hookwire.outbound.pagination import HIGHEST_KEY, check_limit, page
 from hookwire.outbound.portal_access import PortalAccessIn, PortalAccessOut
 from hookwire.runtime import Runtime
-from hookwire.store import Executor, Row
+from hookwire.store import Executor, typed, typed_one
 
 
 def token_hash(token: str) -> str:
@@ -50,23 +51,23 @@ def _redacted(config: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def source_config(rt: Runtime, row: Row) -> dict[str, Any]:
+def source_config(rt: Runtime, row: SourceRecord) -> dict[str, Any]:
     """The source's full config, secrets included (for verification only)."""
-    return orjson.loads(rt.box.open(row["config"]))
+    return orjson.loads(rt.box.open(row.config))
 
 
-def source_out(rt: Runtime, row: Row) -> IngestSourceOut:
+def source_out(rt: Runtime, row: SourceRecord) -> IngestSourceOut:
     return IngestSourceOut(
-        id=row["id"],
-        uid=row["uid"],
-        name=row["name"],
-        type=row["type"],
+        id=row.id,
+        uid=row.uid,
+        name=row.name,
+        type=row.type,
         config=_redacted(source_config(rt, row)),
-        metadata=orjson.loads(row["metadata"]),
-        ingest_url=ingest_url(rt, rt.box.open(row["token"])),
-        app_id=row["app_id"],
-        created_at=to_datetime(row["created_at"]),
-        updated_at=to_datetime(row["updated_at"]),
+        metadata=orjson.loads(row.metadata),
+        ingest_url=ingest_url(rt, rt.box.open(row.token)),
+        app_id=row.app_id,
+        created_at=to_datetime(row.created_at),
+        updated_at=to_datetime(row.updated_at),
     )
 
 
@@ -76,8 +77,8 @@ def _check_type(type_: str) -> None:
         raise ValidationFailed.field(["type"], f"unknown source type {type_!r}; known types: {known}")
 
 
-async def require_source(db: Executor, key: str) -> Row:
-    row = await db.fetchrow("get_source", key=key)
+async def require_source(db: Executor, key: str) -> SourceRecord:
+    row = typed_one(SourceRecord, await db.fetchrow("get_source", key=key))
     if row is None:
         raise NotFound(f"source {key!r} not found")
     return row
@@ -123,30 +124,30 @@ async def list_sources(
         rows = await rt.db.fetch("list_sources_desc", before=iterator or HIGHEST_KEY, limit=limit + 1)
     else:
         rows = await rt.db.fetch("list_sources_asc", after=iterator or "", limit=limit + 1)
-    return page(rows, limit, "id", lambda r: source_out(rt, r))
+    return page(typed(SourceRecord, rows), limit, "id", lambda r: source_out(rt, r))
 
 
 async def upsert_source(rt: Runtime, key: str, data: IngestSourceIn) -> tuple[IngestSourceOut, bool]:
     """PUT: replace the source's name, type and config (the ingest URL stays), or create it."""
     _check_type(data.type)
     async with rt.db.transaction() as tx:
-        row = await tx.fetchrow("get_source", key=key)
+        row = typed_one(SourceRecord, await tx.fetchrow("get_source", key=key))
         if row is not None:
-            if data.uid and data.uid != row["uid"]:
+            if data.uid and data.uid != row.uid:
                 other = await tx.fetchrow("get_source", key=data.uid)
-                if other is not None and other["id"] != row["id"]:
+                if other is not None and other["id"] != row.id:
                     raise Conflict(f"a source with uid {data.uid!r} already exists")
             await tx.execute(
                 "update_source",
-                id=row["id"],
-                uid=data.uid if data.uid is not None else row["uid"],
+                id=row.id,
+                uid=data.uid if data.uid is not None else row.uid,
                 name=data.name,
                 type=data.type,
                 config=rt.box.seal(encode_json(data.config, "config").decode()),
                 metadata=orjson.dumps(data.metadata or {}).decode(),
                 now=now_ms(),
             )
-            return source_out(rt, await require_source(tx, row["id"])), False
+            return source_out(rt, await require_source(tx, row.id)), False
     if data.uid is None:
         if not is_source_uid(key):  # e.g. an unknown `src_...` ID: nothing to create it as
             raise NotFound(f"source {key!r} not found")
@@ -157,8 +158,8 @@ async def upsert_source(rt: Runtime, key: str, data: IngestSourceIn) -> tuple[In
 async def delete_source(rt: Runtime, key: str) -> None:
     async with rt.db.transaction() as tx:
         row = await require_source(tx, key)
-        await tx.execute("delete_source", id=row["id"])
-        await tx.execute("delete_source_app", id=row["app_id"])
+        await tx.execute("delete_source", id=row.id)
+        await tx.execute("delete_source_app", id=row.app_id)
 
 
 async def rotate_token(rt: Runtime, key: str) -> RotateTokenOut:
@@ -168,7 +169,7 @@ async def rotate_token(rt: Runtime, key: str) -> RotateTokenOut:
         row = await require_source(tx, key)
         await tx.execute(
             "update_source_token",
-            id=row["id"],
+            id=row.id,
             token_hash=token_hash(token),
             token=rt.box.seal(token),
             now=now_ms(),
@@ -184,5 +185,5 @@ async def dashboard_access(
     The URL is the dashboard's page for the source (`/ui/sources/{id}`); the token is a portal
     token scoped to the source's hidden application, expiring like any portal token."""
     row = await require_source(rt.db, key)
-    access = await portal_access.issue(rt, row["app_id"], PortalAccessIn(expiry=expiry, read_only=read_only))
-    return PortalAccessOut(url=f"{rt.settings.base_url}/ui/sources/{row['id']}", token=access.token)
+    access = await portal_access.issue(rt, row.app_id, PortalAccessIn(expiry=expiry, read_only=read_only))
+    return PortalAccessOut(url=f"{rt.settings.base_url}/ui/sources/{row.id}", token=access.token)

@@ -19,38 +19,38 @@ from hookwire.outbound.models import (
     MessageEndpointOut,
 )
 from hookwire.outbound.pagination import HIGHEST_KEY, check_limit, page
-from hookwire.outbound.records import MessageRecord
+from hookwire.outbound.records import AttemptRecord, MessageRecord
 from hookwire.runtime import Runtime
-from hookwire.store import Row, typed_part
+from hookwire.store import Row, typed, typed_one, typed_part
 from hookwire.store.statuses import MessageStatus
 
 
-def attempt_out(row: Row) -> MessageAttemptOut:
-    body = row["response_body"]
+def attempt_out(row: AttemptRecord) -> MessageAttemptOut:
+    body = row.response_body
     response = body if body is not None else ""
-    if row["error"] and not response:
-        response = row["error"]
+    if row.error and not response:
+        response = row.error
     return MessageAttemptOut(
-        id=row["id"],
-        msg_id=row["msg_id"],
-        endpoint_id=row["endpoint_id"],
-        url=row["url"],
+        id=row.id,
+        msg_id=row.msg_id,
+        endpoint_id=row.endpoint_id,
+        url=row.url,
         response=response,
-        response_status_code=row["response_status_code"],
-        response_duration_ms=row["duration_ms"],
-        status=MessageStatus(row["status"]),
-        status_text=STATUS_TEXT[row["status"]],
-        trigger_type=row["trigger_type"],
-        timestamp=to_datetime(row["created_at"]),
+        response_status_code=row.response_status_code,
+        response_duration_ms=row.duration_ms,
+        status=MessageStatus(row.status),
+        status_text=STATUS_TEXT[row.status],
+        trigger_type=row.trigger_type,
+        timestamp=to_datetime(row.created_at),
     )
 
 
-def attempt_detail(row: Row) -> dict[str, Any]:
+def attempt_detail(row: AttemptRecord) -> dict[str, Any]:
     """Everything kept about an attempt, for the dashboard: headers and error included."""
     return {
         **attempt_out(row).model_dump(by_alias=True, mode="json"),
-        "responseHeaders": orjson.loads(row["response_headers"]) if row["response_headers"] else {},
-        "error": row["error"],
+        "responseHeaders": orjson.loads(row.response_headers) if row.response_headers else {},
+        "error": row.error,
     }
 
 
@@ -83,7 +83,7 @@ async def list_by_msg(
         status=_status_filter(status),
         limit=limit + 1,
     )
-    return page(rows, limit, "id", attempt_out)
+    return page(typed(AttemptRecord, rows), limit, "id", attempt_out)
 
 
 async def list_by_endpoint(
@@ -105,13 +105,14 @@ async def list_by_endpoint(
         status=_status_filter(status),
         limit=limit + 1,
     )
-    return page(rows, limit, "id", attempt_out)
+    return page(typed(AttemptRecord, rows), limit, "id", attempt_out)
 
 
-async def get_attempt(rt: Runtime, app_key: str, msg_key: str, attempt_id: str) -> Row:
+async def get_attempt(rt: Runtime, app_key: str, msg_key: str, attempt_id: str) -> AttemptRecord:
     app = await require_app(rt.db, app_key)
     msg = await require_message(rt.db, app.id, msg_key)
-    row = await rt.db.fetchrow("get_attempt", app_id=app.id, msg_id=msg.id, id=attempt_id)
+    found = await rt.db.fetchrow("get_attempt", app_id=app.id, msg_id=msg.id, id=attempt_id)
+    row = typed_one(AttemptRecord, found)
     if row is None:
         raise NotFound(f"attempt {attempt_id!r} not found")
     return row
@@ -119,7 +120,7 @@ async def get_attempt(rt: Runtime, app_key: str, msg_key: str, attempt_id: str) 
 
 async def expunge_attempt_content(rt: Runtime, app_key: str, msg_key: str, attempt_id: str) -> None:
     row = await get_attempt(rt, app_key, msg_key, attempt_id)
-    await rt.db.execute("expunge_attempt_content", app_id=row["app_id"], msg_id=row["msg_id"], id=row["id"])
+    await rt.db.execute("expunge_attempt_content", app_id=row.app_id, msg_id=row.msg_id, id=row.id)
 
 
 def _next_attempt(row: Row) -> Any:

@@ -62,3 +62,23 @@ class MessageRecord:
     deliver_at: int | None
     content_type: str | None  # set for raw inbound bodies forwarded as they came
     expunge_at: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRecord:
+    """One `attempts` row: one try of one delivery (`get_attempt`, `list_attempts_by_*`)."""
+
+    id: str
+    delivery_id: int
+    msg_id: str
+    endpoint_id: str
+    app_id: str
+    url: str
+    status: int  # MessageStatus: SUCCESS, FAIL or CANCELED
+    response_status_code: int  # 0: no response (see error)
+    response_headers: str | None  # JSON object
+    response_body: str | None
+    duration_ms: int
+    trigger_type: int  # 0 scheduled, 1 manual
+    error: str | None
+    created_at: int

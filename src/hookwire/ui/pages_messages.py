@@ -140,7 +140,7 @@ async def attempt_page(
         attempt=attempt,
         detail=detail,
         sent_headers=request_headers(msg.id, attempt.timestamp, custom.headers, custom.sensitive),
-        response_body=row["response_body"] or "",
+        response_body=row.response_body or "",
     )
 
 

@@ -142,6 +142,6 @@ async def attempt_page(
         msg=msg,
         endpoint=endpoint,
         sent_headers=request_headers(msg.id, attempt.timestamp, custom.headers, custom.sensitive),
-        response_body=row["response_body"] or "",
+        response_body=row.response_body or "",
         can_resend=grant.can(Capability.CREATE_ATTEMPTS),
     )
