@@ -1,7 +1,7 @@
 """The router: turns accepted requests into forwards, application messages and automation runs.
 
-It runs after the answer, woken by the commit that stored the request (and by a slow
-poll), in the queue core's loop (`hookwire.queue`). Each batch is routed in one
+It runs after the answer, woken by the `inbound.received` event of an accepted request
+(and by a slow poll), in the queue core's loop (`hookwire.queue`). Each batch is routed in one
 transaction that also marks the requests routed, so a crash re-routes nothing twice and
 loses nothing; on PostgreSQL the batch is claimed with SKIP LOCKED so several servers
 share the work. A request that cannot be routed for a reason of its own is marked
@@ -21,6 +21,7 @@ import orjson
 
 from hookwire.clock import now_ms
 from hookwire.errors import DatabaseUnavailable, PayloadTooLarge
+from hookwire.events import INBOUND_RECEIVED, SubscriptionOverflow
 from hookwire.ids import new_id
 from hookwire.ingest import jmes
 from hookwire.ingest.events import body_document, content_type_of, event_type_for
@@ -218,12 +219,35 @@ class IngestRouter:
             await hook(tx, request, event_type, document, now)
 
     async def run(self) -> None:
-        await self._rt.db.listen_deliveries(self.wake)
+        # Woken by the inbound requests accepted here (or, through the event link, elsewhere):
+        # a message or attempt commit never concerns the router, so it does not look then.
+        # The slow poll covers a wake-up that was lost.
+        waker = asyncio.create_task(self._wake_on_inbound())
 
         async def step() -> float:
             routed = await self.route_due()
             return 0.0 if routed == BATCH else self._rt.settings.poll_interval * 5
 
-        await claim_until_stopped(
-            step, wake=self._wake, stopping=lambda: self._stopping, log=log, what="routing inbound requests"
-        )
+        try:
+            await claim_until_stopped(
+                step,
+                wake=self._wake,
+                stopping=lambda: self._stopping,
+                log=log,
+                what="routing inbound requests",
+            )
+        finally:
+            waker.cancel()
+            await asyncio.gather(waker, return_exceptions=True)
+
+    async def _wake_on_inbound(self) -> None:
+        while True:
+            inbound = self._rt.events.subscribe([INBOUND_RECEIVED])
+            try:
+                async for event in inbound:
+                    if event.data.get("status") == "accepted":
+                        self.wake()
+            except SubscriptionOverflow:
+                self.wake()  # fell behind: look now, then follow again
+            finally:
+                inbound.close()
