@@ -170,19 +170,7 @@ async def test_a_write_that_breaks_a_constraint_raises_one_error_type_and_stores
     runtime: Runtime,
 ) -> None:
     now = now_ms()
-    orphan = {
-        "id": new_id("msg", now),
-        "app_id": "app_gone",  # no such application: the foreign key refuses the row
-        "event_type": "invoice.paid",
-        "event_id": None,
-        "idempotency_key": None,
-        "payload": b"{}",
-        "channels": None,
-        "tags": None,
-        "now": now,
-        "deliver_at": None,
-        "expunge_at": None,
-    }
+    orphan = _message_row("app_gone", now)  # no such application: the foreign key refuses the row
     with pytest.raises(ConstraintViolation):
         await runtime.db.write([("insert_message", orphan)])
     assert await runtime.db.fetchrow("get_message", app_id="app_gone", key=orphan["id"]) is None
