@@ -20,6 +20,7 @@ import uvicorn
 from hookwire.activity import start_activity_log, stop_activity_log
 from hookwire.api.app import create_app
 from hookwire.automations import Automation, AutomationRunner, make_automation_hook
+from hookwire.cli import heap
 from hookwire.cli.banner import banner
 from hookwire.cli.http_server import raise_open_file_limit, server_config
 from hookwire.cli.ports import bind_listen_socket
@@ -112,6 +113,7 @@ async def run_server(
     activity_log = start_activity_log(rt.activity, rt.events)  # this process's attempts and inbound
     if not child:
         click.echo(banner(opened), err=True)
+    heap.settle()
     try:
         await server.serve(sockets=[listen_socket])
     finally:
@@ -168,6 +170,7 @@ async def run_worker(
     if migrate:  # a supervisor's child says nothing: the supervisor printed the banner
         click.echo(f"hookwire worker started (database: {redact_url(settings.database_url)})", err=True)
     activity_log = start_activity_log(rt.activity, rt.events)
+    heap.settle()
     try:
         # --burst: run what is due now (retries scheduled for later stay queued), then exit.
         tasks = [asyncio.create_task(worker.run(burst=burst, burst_horizon=0.0))]

@@ -36,6 +36,7 @@ from pathlib import Path
 
 import click
 
+from hookwire.cli import heap
 from hookwire.cli.banner import banner
 from hookwire.cli.ports import bind_listen_socket
 from hookwire.cli.runtime import open_runtime
@@ -170,6 +171,7 @@ async def supervise(settings: Settings, count: int, config: Path | None) -> None
         err=True,
     )
     tasks = [asyncio.create_task(child.keep_running(stopping)) for child in children]
+    heap.settle()
     try:
         await stopping.wait()
     finally:
