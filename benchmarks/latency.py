@@ -9,6 +9,8 @@ One `hookwire serve` with its workers on (the usual single-process deployment):
    its `seq` and `sent_at`, the receiver records the arrival of each, and the client notes
    when the `202` came back.
 
+Every sample is written to `latency-samples.json` in the run's directory (`--keep` keeps it).
+
 Reported: p50/p99 of arrival - sent_at (the target), and of arrival - 202 received (which
 can be negative: the worker may deliver before the client has read its response).
 """
@@ -17,6 +19,8 @@ from __future__ import annotations
 
 import time
 from typing import Any
+
+import orjson
 
 from benchmarks.context import Context
 from benchmarks.databases import fresh_sqlite_url
@@ -70,6 +74,10 @@ async def run(ctx: Context) -> None:
     finally:
         await api.stop()
 
+    # every sample, for a look at when the slow ones happened (kept with --keep)
+    (ctx.workdir / "latency-samples.json").write_bytes(
+        orjson.dumps({"samples": samples, "accepted_at": sent.accepted_at}, option=orjson.OPT_NON_STR_KEYS)
+    )
     from_send = [(arrival - sent_at) * 1000 for _, _, arrival, sent_at in samples]
     from_accept = [
         (arrival - sent.accepted_at[seq]) * 1000 for _, seq, arrival, _ in samples if seq in sent.accepted_at

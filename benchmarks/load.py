@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import math
 import time
 from dataclasses import dataclass, field
@@ -128,7 +129,13 @@ async def ingest(url: str, token: str, *, count: int, concurrency: int) -> Inges
 
 
 async def paced(url: str, token: str, *, rate: float, seconds: float, in_flight: int = 1000) -> Paced:
-    """POST messages carrying `seq` and `sent_at` at `rate` per second for `seconds` (open loop)."""
+    """POST messages carrying `seq` and `sent_at` at `rate` per second for `seconds` (open loop).
+
+    The run's own heap is frozen first (as hookwire's processes freeze theirs): a full garbage
+    collection in this client, between noting `sent_at` and writing the request, would count
+    as hookwire's latency."""
+    gc.collect()
+    gc.freeze()
     headers = _api_headers(token)
     result = Paced(rate)
     loop = asyncio.get_running_loop()
