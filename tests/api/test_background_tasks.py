@@ -43,6 +43,11 @@ def test_recover_and_bulk_replay_are_tasks_that_can_be_looked_up(svix: Svix, rec
     )
     svix.message.create(app.id, MessageIn(event_type="c.d", payload={"n": 2}, channels=["blue"]))
     receiver.wait_for(3)
+    wait_until(  # a delivery still being recorded (sending) is not replayed
+        lambda: svix.endpoint.get_stats(app.id, ep.id),
+        lambda s: s.success == 1,
+        what="the second message's attempt to be recorded",
+    )
 
     recovered = svix.endpoint.recover(app.id, ep.id, RecoverIn(since=_since()))
     assert recovered.task == BackgroundTaskType.ENDPOINT_RECOVER
