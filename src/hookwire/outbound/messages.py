@@ -82,33 +82,35 @@ async def create_message(
     A repeated `idempotency-key` returns the message already stored instead of creating a
     second one; a repeated `eventId` without it is a `Conflict` naming the stored message.
 
-    The common case (the application exists) reads on the reader connection and then
-    writes the message and its deliveries with `store_message()`, which concurrent API calls
-    share: one transaction and one commit on SQLite, one statement on PostgreSQL, instead of
-    queueing one by one. Auto-creating an application takes the
+    The common case (the application exists) is one `store_message_for_app()`: it reads the
+    application's endpoints and writes the message and its deliveries, and concurrent API
+    calls share it: one transaction and one commit on SQLite, one statement on PostgreSQL,
+    instead of queueing one by one. A taken eventId or idempotency key is found after the
+    write skipped it (no read ahead of every create). Auto-creating an application takes the
     transactional path.
     """
     payload = encode_json(data.payload, "payload")
     now = now_ms()
-    if data.application is None:
-        app_id, endpoints = await _app_and_endpoints(rt.db, app_key)
-        existing = await _existing(rt.db, app_id, data.event_id, idempotency_key)
-        if existing is not None:
-            return _replay(existing, data.event_id, idempotency_key), False
-        msg_id = new_id("msg", now)
-        message = _message_row(msg_id, app_id, data, payload, idempotency_key, now)
+    if data.application is not None:
+        return await _create_in_transaction(rt, app_key, data, payload, idempotency_key, only_endpoint)
+    msg_id = new_id("msg", now)
+    message = _message_row(msg_id, None, data, payload, idempotency_key, now)
+
+    def deliveries_for(app_id: str, endpoints: list[Row]) -> list[Row]:
         targets = [only_endpoint] if only_endpoint is not None else _matching(endpoints, data)
-        deliveries = _delivery_rows(msg_id, app_id, data, targets, now)
-        try:
-            inserted = await rt.db.store_message(message, deliveries)
-        except ConstraintViolation:  # the app was deleted meanwhile: decide in a transaction (404)
-            return await _create_in_transaction(rt, app_key, data, payload, idempotency_key, only_endpoint)
-        if not inserted:  # a concurrent request with the same eventId / key won the race
-            raced = await _existing(rt.db, app_id, data.event_id, idempotency_key)
-            assert raced is not None
-            return _replay(raced, data.event_id, idempotency_key), False
-        return _created(msg_id, data, now), True
-    return await _create_in_transaction(rt, app_key, data, payload, idempotency_key, only_endpoint)
+        return _delivery_rows(msg_id, app_id, data, targets, now)
+
+    try:
+        app_id, stored = await rt.db.store_message_for_app(app_key, message, deliveries_for)
+    except ConstraintViolation:  # the app was deleted meanwhile: decide in a transaction (404)
+        return await _create_in_transaction(rt, app_key, data, payload, idempotency_key, only_endpoint)
+    if app_id is None:
+        raise NotFound(f"application {app_key!r} not found")
+    if not stored:  # the eventId / key is taken (by an earlier request or a concurrent one)
+        existing = await _existing(rt.db, app_id, data.event_id, idempotency_key)
+        assert existing is not None
+        return _replay(existing, data.event_id, idempotency_key), False
+    return _created(msg_id, data, now), True
 
 
 async def _create_in_transaction(
@@ -145,7 +147,7 @@ async def _create_in_transaction(
 
 
 def _message_row(
-    msg_id: str, app_id: str, data: MessageIn, payload: bytes, idempotency_key: str | None, now: int
+    msg_id: str, app_id: str | None, data: MessageIn, payload: bytes, idempotency_key: str | None, now: int
 ) -> dict[str, Any]:
     return {
         "id": msg_id,
@@ -169,16 +171,6 @@ def _expunge_at(data: MessageIn, now: int) -> int | None:
     if data.payload_retention_period:
         return now + data.payload_retention_period * 86_400_000
     return None
-
-
-async def _app_and_endpoints(db: Executor, app_key: str) -> tuple[str, list[Row]]:
-    """The application's id and its enabled endpoints, in one read (one round trip on the hot
-    path instead of two; NotFound when there is no such application)."""
-    rows = await db.fetch("get_app_fanout", key=app_key)
-    if not rows:
-        raise NotFound(f"application {app_key!r} not found")
-    app_id = rows[0]["app_id"]  # an id and another app's uid could both match: keep one app
-    return app_id, [r for r in rows if r["app_id"] == app_id and r["id"] is not None]
 
 
 async def _targets(db: Executor, app_id: str, data: MessageIn, only_endpoint: str | None) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 Row = dict[str, Any]
 WakeupCallback = Callable[[], None]
@@ -19,6 +19,25 @@ DELIVERIES_CHANNEL = "hookwire_deliveries"
 # One statement of a write(): a named query with its parameters, or a list of parameter sets
 # to run it once per set (executemany).
 Step = tuple[str, dict[str, Any] | list[dict[str, Any]]]
+# The delivery rows (`insert_delivery_if_stored`'s parameters) of a new message, given its
+# application's id and that application's enabled endpoints (`get_app_fanout`'s rows).
+DeliveriesFor = Callable[[str, list[Row]], list[Row]]
+
+
+class StoredMessage(NamedTuple):
+    """What `store_message_for_app` did."""
+
+    app_id: str | None  # None: there is no such application, and nothing was written
+    stored: bool  # False: its eventId or idempotency key was already taken
+
+
+def app_fanout(rows: list[Row]) -> tuple[str, list[Row]] | None:
+    """The application and its enabled endpoints, from `get_app_fanout`'s rows (None: no such
+    application). An id and another application's uid could both match: the first one wins."""
+    if not rows:
+        return None
+    app_id = rows[0]["app_id"]
+    return app_id, [r for r in rows if r["app_id"] == app_id and r["id"] is not None]
 
 
 class Executor(Protocol):
@@ -69,6 +88,17 @@ class Database(Executor, Protocol):
         Concurrent calls share one commit: SQLite's group commit; on PostgreSQL one statement
         for all of them (pg_message_batches.py). A constraint violation (the application or an
         endpoint deleted meanwhile) raises `ConstraintViolation` for that call only."""
+        ...
+
+    async def store_message_for_app(
+        self, app_key: str, message: Row, deliveries_for: DeliveriesFor
+    ) -> StoredMessage:
+        """`store_message` for the application `app_key` (its id or uid): `message` without
+        its `app_id`, and `deliveries_for(app_id, endpoints)` names the deliveries once the
+        application's endpoints are read. SQLite reads them inside the group commit's
+        transaction, on the writer thread, so a message create costs one thread hop instead of
+        two; PostgreSQL reads them first (identical concurrent reads shared) and then joins the
+        batched statement."""
         ...
 
     async def migrate(self) -> list[str]:

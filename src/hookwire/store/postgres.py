@@ -17,7 +17,16 @@ import asyncpg
 
 from hookwire.errors import ConstraintViolation, DatabaseUnavailable, StoreError
 from hookwire.redact import redact_url
-from hookwire.store.database import DELIVERIES_CHANNEL, NotifyCallback, Row, Step, WakeupCallback
+from hookwire.store.database import (
+    DELIVERIES_CHANNEL,
+    DeliveriesFor,
+    NotifyCallback,
+    Row,
+    Step,
+    StoredMessage,
+    WakeupCallback,
+    app_fanout,
+)
 from hookwire.store.migrate import load_migrations
 from hookwire.store.pg_listener import Listener
 from hookwire.store.pg_message_batches import MessageBatches
@@ -161,6 +170,16 @@ class PostgresDatabase:
     async def store_message(self, message: Row, deliveries: list[Row]) -> bool:
         """Grouped with concurrent calls into one statement (pg_message_batches.py)."""
         return await self._message_batches.store(message, deliveries)
+
+    async def store_message_for_app(
+        self, app_key: str, message: Row, deliveries_for: DeliveriesFor
+    ) -> StoredMessage:
+        fanout = app_fanout(await self.fetch("get_app_fanout", key=app_key))
+        if fanout is None:
+            return StoredMessage(None, False)
+        app_id, endpoints = fanout
+        stored = await self.store_message({**message, "app_id": app_id}, deliveries_for(app_id, endpoints))
+        return StoredMessage(app_id, stored)
 
     async def listen(self, channel: str, callback: NotifyCallback) -> None:
         """`callback(payload)` on every NOTIFY on `channel`, from any process; the LISTEN

@@ -33,7 +33,15 @@ from typing import Any, TypeVar
 import orjson
 
 from hookwire.errors import ConstraintViolation, DatabaseUnavailable, StoreError
-from hookwire.store.database import DELIVERIES_CHANNEL, Row, Step, WakeupCallback
+from hookwire.store.database import (
+    DELIVERIES_CHANNEL,
+    DeliveriesFor,
+    Row,
+    Step,
+    StoredMessage,
+    WakeupCallback,
+    app_fanout,
+)
 from hookwire.store.migrate import load_migrations
 from hookwire.store.queries import Query, load_queries
 from hookwire.store.shared_reads import read_key
@@ -50,6 +58,12 @@ _PRAGMAS = (
     "PRAGMA foreign_keys=ON",
 )
 _MAX_GROUP = 512
+
+# What one group of a group commit is: statements (row counts back), one statement with
+# RETURNING (its rows back), or a function of the connection run on the writer thread inside
+# the transaction (its result back, and whether it queued deliveries).
+_STEPS, _RETURNING, _CALL = "steps", "returning", "call"
+Call = Callable[[sqlite3.Connection], tuple[Any, bool]]
 
 
 class _DictFactory:
@@ -136,23 +150,25 @@ def _apply_returning(conn: sqlite3.Connection, queries: dict[str, Query], steps:
 
 
 def _apply_groups(
-    conn: sqlite3.Connection, queries: dict[str, Query], groups: list[tuple[Sequence[Step], bool]]
+    conn: sqlite3.Connection, queries: dict[str, Query], groups: list[tuple[Any, str]]
 ) -> list[Any]:
     """One transaction for every group, each in a savepoint of its own.
 
-    A group's result is its row counts, its returned rows (a returning write), or the
-    exception that rolled it back."""
+    A group's result is its row counts, its returned rows (a returning write), its function's
+    result, or the exception that rolled it back (that group's only)."""
     results: list[Any] = []
     conn.execute("BEGIN IMMEDIATE")
     try:
-        for steps, returning in groups:
+        for work, kind in groups:
             conn.execute("SAVEPOINT grp")
             try:
-                if returning:
-                    results.append(_apply_returning(conn, queries, steps))
+                if kind == _CALL:
+                    results.append(work(conn))
+                elif kind == _RETURNING:
+                    results.append(_apply_returning(conn, queries, work))
                 else:
-                    results.append(_apply(conn, queries, steps))
-            except sqlite3.Error as exc:
+                    results.append(_apply(conn, queries, work))
+            except Exception as exc:
                 conn.execute("ROLLBACK TO grp")
                 results.append(exc)
             conn.execute("RELEASE grp")
@@ -217,7 +233,7 @@ class SqliteDatabase:
         self._listeners: list[WakeupCallback] = []
         self._channels: dict[str, list[Callable[[str], None]]] = {}
         self._relay: WakeupCallback | None = None
-        self._pending: list[tuple[Sequence[Step], bool, bool, asyncio.Future[Any]]] = []
+        self._pending: list[tuple[Any, str, bool, asyncio.Future[Any]]] = []
         self._group_writer: asyncio.Task[None] | None = None
         self._queued_reads: dict[tuple[Any, ...], _QueuedRead] = {}
 
@@ -281,12 +297,12 @@ class SqliteDatabase:
 
     async def write(self, steps: Sequence[Step], *, notify: bool = False) -> list[int]:
         """Apply the steps atomically (grouped with concurrent writes); row counts per step."""
-        counts: list[int] = await self._enqueue(steps, notify=notify, returning=False)
+        counts: list[int] = await self._enqueue(steps, _STEPS, notify=notify)
         return counts
 
     async def write_returning(self, name: str, /, **params: Any) -> list[Row]:
         """One write statement with RETURNING, committed (grouped with concurrent writes)."""
-        rows: list[Row] = await self._enqueue([(name, params)], notify=False, returning=True)
+        rows: list[Row] = await self._enqueue([(name, params)], _RETURNING, notify=False)
         return rows
 
     async def store_message(self, message: Row, deliveries: list[Row]) -> bool:
@@ -295,9 +311,34 @@ class SqliteDatabase:
         )
         return inserted == 1
 
-    async def _enqueue(self, steps: Sequence[Step], *, notify: bool, returning: bool) -> Any:
+    async def store_message_for_app(
+        self, app_key: str, message: Row, deliveries_for: DeliveriesFor
+    ) -> StoredMessage:
+        """The application's endpoints are read on the writer thread, in the transaction that
+        stores the message: one thread hop per create, and the read sees exactly what the
+        write commits against."""
+        queries = self._queries
+        fanout_query, insert_query = queries["get_app_fanout"], queries["insert_message"]
+
+        def store(conn: sqlite3.Connection) -> tuple[StoredMessage, bool]:
+            read = conn.execute(fanout_query.sql, _bind(fanout_query, {"key": app_key}))
+            fanout = app_fanout(read.fetchall())
+            if fanout is None:
+                return StoredMessage(None, False), False
+            app_id, endpoints = fanout
+            row = _bind(insert_query, {**message, "app_id": app_id})
+            if conn.execute(insert_query.sql, row).rowcount != 1:
+                return StoredMessage(app_id, False), False
+            deliveries = deliveries_for(app_id, endpoints)
+            _apply(conn, queries, [("insert_delivery_if_stored", deliveries)])
+            return StoredMessage(app_id, True), bool(deliveries)
+
+        stored: StoredMessage = await self._enqueue(store, _CALL, notify=False)
+        return stored
+
+    async def _enqueue(self, work: Sequence[Step] | Call, kind: str, *, notify: bool) -> Any:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._pending.append((steps, notify, returning, future))
+        self._pending.append((work, kind, notify, future))
         if self._group_writer is None or self._group_writer.done():
             self._group_writer = asyncio.create_task(self._write_groups())
         return await future
@@ -305,7 +346,7 @@ class SqliteDatabase:
     async def _write_groups(self) -> None:
         while self._pending:
             batch, self._pending = self._pending[:_MAX_GROUP], self._pending[_MAX_GROUP:]
-            groups = [(steps, returning) for steps, _, returning, _ in batch]
+            groups = [(work, kind) for work, kind, _, _ in batch]
             try:
                 async with self._write_lock:
                     results = await self._writer.run(lambda c, g=groups: _apply_groups(c, self._queries, g))  # type: ignore[misc]
@@ -317,15 +358,22 @@ class SqliteDatabase:
                     raise
                 continue
             woke = False
-            for (_, notify, _, future), result in zip(batch, results, strict=True):
+            for (_, kind, notify, future), result in zip(batch, results, strict=True):
+                failed = isinstance(result, BaseException)
+                if kind == _CALL and not failed:
+                    result, queued = result
+                else:
+                    queued = notify and not failed
+                woke = woke or queued
+                if future.cancelled():  # its caller left; what it wrote is committed all the same
+                    continue
                 if isinstance(result, sqlite3.Error):
                     error = translate(result)
                     error.__cause__ = result
                     future.set_exception(error)
-                elif isinstance(result, BaseException):
+                elif failed:
                     future.set_exception(result)
                 else:
-                    woke = woke or notify
                     future.set_result(result)
             if woke:
                 self._wake()
