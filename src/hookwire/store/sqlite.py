@@ -1,21 +1,22 @@
 """SQLite: one writer connection owns every write; reads use their own connection.
 
-Each connection lives on its own thread, so no database call blocks the event loop.
-WAL lets the reader run beside the writer; `busy_timeout` covers a second process
-(a `hookwire migrate` next to a running server).
+Each connection has its own thread. Reads always run there, and so does anything that may
+wait: a write while another process holds SQLite's write lock (waiting up to `busy_timeout`),
+a multi-statement `transaction()`, a migration, and the WAL checkpoint (its own connection,
+every half second, so no commit copies the WAL back into the database file and syncs it).
 
 Writes that arrive together are committed together (group commit): `write()` queues
-its statements, and one transaction on the writer thread applies every queued group,
-each inside its own savepoint so one group's failure never touches another's. Under
-load that turns hundreds of small transactions, each paying several thread hops, into
-one hop and one commit. Wake-ups are in-process: a write that queued deliveries calls
-the listeners after it commits.
+its statements, and one transaction applies every queued group, each inside its own
+savepoint so one group's failure never touches another's. Under load that turns hundreds
+of small transactions into one commit. When no other process is writing, that transaction
+runs right on the event loop: a batch is a few hundred microseconds of SQLite work, less
+than the two thread hops it would cost, each waiting for the GIL behind the busy loop.
+Wake-ups are in-process: a write that queued deliveries calls the listeners after it commits.
 
-The writer thread shares the GIL with the event loop, and the sqlite3 module takes and
-drops the GIL for every row it binds or steps. A many-row write therefore uses the
-query's `<name>__rows` variant where one exists: the rows go in as one JSON array and
-SQLite unpacks them with `json_each`, so binding 100 rows costs one `orjson.dumps` on
-the loop and one step without the GIL on the writer thread, instead of 100 of each.
+The sqlite3 module takes and drops the GIL for every row it binds or steps. A many-row
+write therefore uses the query's `<name>__rows` variant where one exists: the rows go in
+as one JSON array and SQLite unpacks them with `json_each`, so binding 100 rows costs one
+`orjson.dumps` and one step instead of 100 of each.
 """
 
 from __future__ import annotations
