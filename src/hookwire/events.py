@@ -19,12 +19,19 @@ browser cannot grow the server's memory.
 This module is the in-process channel. A cross-process transport (`hookwire.event_links`:
 PostgreSQL LISTEN/NOTIFY, or the supervisor's socket on SQLite) feeds remote events into
 `deliver()` of the local channel, so readers never care where an event came from.
+
+A transport sends an event only to processes that have a reader for its topic: the channel
+counts its subscriptions per topic (`remote_topics`) and tells the transport when that set
+changes, and the transport announces it to the others (`event_links/interest.py`). A reader
+that only cares about this process's own events (`subscribe(..., remote=False)`) is not
+counted, so a message and its attempts cross no process boundary while nobody watches.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,6 +65,7 @@ class Subscription:
 
     topics: frozenset[str]
     maxsize: int
+    remote: bool = True  # also wants the events other processes publish
     _queue: asyncio.Queue[object] = field(init=False)
     _on_close: Callable[[Subscription], None] | None = None
     overflowed: bool = False
@@ -117,14 +125,40 @@ class EventChannel:
     def __init__(self) -> None:
         self._subscriptions: set[Subscription] = set()
         self._forwarders: list[Callable[[Event], None]] = []
+        self._remote_readers: Counter[str] = Counter()  # topic -> subscriptions with remote=True
+        self._interest_listeners: list[Callable[[], None]] = []
 
-    def subscribe(self, topics: Collection[str], *, maxsize: int = 1000) -> Subscription:
+    def subscribe(self, topics: Collection[str], *, maxsize: int = 1000, remote: bool = True) -> Subscription:
+        """A reader of `topics`; with `remote=False`, of this process's own events only."""
         unknown = set(topics) - TOPICS
         if unknown:
             raise ValueError(f"unknown event topics: {sorted(unknown)}")
-        sub = Subscription(frozenset(topics), maxsize, _on_close=self._subscriptions.discard)
+        sub = Subscription(frozenset(topics), maxsize, remote, _on_close=self._unsubscribe)
         self._subscriptions.add(sub)
+        if remote:
+            self._count_readers(sub.topics, 1)
         return sub
+
+    def _unsubscribe(self, sub: Subscription) -> None:
+        self._subscriptions.discard(sub)
+        if sub.remote:
+            self._count_readers(sub.topics, -1)
+
+    def _count_readers(self, topics: frozenset[str], delta: int) -> None:
+        before = self.remote_topics
+        self._remote_readers.update({topic: delta for topic in topics})
+        if self.remote_topics != before:
+            for listener in self._interest_listeners:
+                listener()
+
+    @property
+    def remote_topics(self) -> frozenset[str]:
+        """The topics this process has readers for that want other processes' events too."""
+        return frozenset(topic for topic, count in self._remote_readers.items() if count > 0)
+
+    def on_interest_change(self, listener: Callable[[], None]) -> None:
+        """Call `listener()` whenever `remote_topics` changes (a transport tells the others)."""
+        self._interest_listeners.append(listener)
 
     def add_forwarder(self, forward: Callable[[Event], None]) -> None:
         """Also hand every locally published event to `forward` (a cross-process transport)."""
@@ -133,7 +167,9 @@ class EventChannel:
     def publish(self, topic: str, data: dict[str, Any]) -> None:
         """Announce an event to local readers and to every forwarder."""
         event = Event(topic, data)
-        self.deliver(event)
+        for sub in list(self._subscriptions):
+            if topic in sub.topics:
+                sub._offer(event)
         for forward in self._forwarders:
             try:
                 forward(event)
@@ -141,9 +177,10 @@ class EventChannel:
                 log.exception("forwarding event %s failed", topic)
 
     def deliver(self, event: Event) -> None:
-        """Hand an event to local readers only (what a transport calls for a remote event)."""
+        """Hand another process's event to the local readers that want those (what a transport
+        calls for a remote event)."""
         for sub in list(self._subscriptions):
-            if event.topic in sub.topics:
+            if sub.remote and event.topic in sub.topics:
                 sub._offer(event)
 
     @property

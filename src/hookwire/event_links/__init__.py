@@ -11,6 +11,8 @@ readers keep the in-process interface and never care where an event came from.
 - SQLite: the supervisor's Unix socket (`socket_hub`); every child of one `hookwire serve`
   connects, and a line one child writes is fanned out to the others. A commit that queued
   deliveries is announced as `delivery.due`, which wakes the workers of the other processes.
+
+Either link sends an event only to processes that have a reader for its topic (interest.py).
 """
 
 from __future__ import annotations
@@ -21,6 +23,11 @@ from hookwire.runtime import Runtime
 
 
 class EventLink(Protocol):
+    def sends(self, topic: str) -> bool:
+        """Whether an event of `topic` published here now goes to another process (one that
+        announced a reader for it; see interest.py)."""
+        ...
+
     async def close(self) -> None: ...
 
 

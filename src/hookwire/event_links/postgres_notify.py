@@ -7,6 +7,9 @@ JSON document `{"o": origin, "e": [event, ...]}` kept under PostgreSQL's 8000-by
 limit. A process ignores its own notifications (it delivered those locally when it
 published them).
 
+An event goes out only when another process has a reader for its topic (`interest.py`); the
+announcements travel on the same channel.
+
 While PostgreSQL is away, events are dropped (readers are told nothing they could not
 reload; worker wake-ups have their own channel and the safety-net poll).
 """
@@ -14,12 +17,14 @@ reload; worker wake-ups have their own channel and the safety-net poll).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 
 import orjson
 
 from hookwire.event_links.codec import decode
+from hookwire.event_links.interest import Interest, is_announcement
 from hookwire.events import Event, EventChannel
 from hookwire.store import Database
 
@@ -39,16 +44,33 @@ class PostgresEventLink:
         self._flusher: asyncio.Task[None] | None = None
         self._closed = False
         self._failing = False  # one log line per outage, not one per NOTIFY
+        self._interest = Interest(channel, self._origin, self._announce)
+        self._announcing: set[asyncio.Task[None]] = set()
 
     @classmethod
     async def open(cls, channel: EventChannel, db: Database) -> PostgresEventLink:
         link = cls(channel, db)
         await db.listen(CHANNEL, link._on_notify)
         channel.add_forwarder(link._send)
+        link._interest.start()
         return link
 
+    def _announce(self, doc: bytes) -> None:
+        if self._closed:
+            return
+        task = asyncio.get_running_loop().create_task(self._notify_quietly(doc.decode()))
+        self._announcing.add(task)
+        task.add_done_callback(self._announcing.discard)
+
+    async def _notify_quietly(self, payload: str) -> None:
+        with contextlib.suppress(Exception):  # the database is away: the next refresh repeats it
+            await self._db.notify(CHANNEL, payload)
+
+    def sends(self, topic: str) -> bool:
+        return self._interest.wants(topic)
+
     def _send(self, event: Event) -> None:
-        if self._closed or len(self._pending) >= _MAX_PENDING:
+        if self._closed or len(self._pending) >= _MAX_PENDING or not self._interest.wants(event.topic):
             return
         self._pending.append(orjson.dumps({"t": event.topic, "d": event.data}))
         if self._flusher is None or self._flusher.done():
@@ -85,6 +107,9 @@ class PostgresEventLink:
             doc = orjson.loads(payload)
             if doc["o"] == self._origin:
                 return
+            if is_announcement(doc):
+                self._interest.heard(doc)
+                return
             items = doc["e"]
         except (orjson.JSONDecodeError, KeyError, TypeError):
             return  # an empty wake-up after a reconnect, or not ours
@@ -95,6 +120,7 @@ class PostgresEventLink:
 
     async def close(self) -> None:
         self._closed = True
+        await self._interest.close()
         if self._flusher is not None and not self._flusher.done():
             self._flusher.cancel()
             await asyncio.gather(self._flusher, return_exceptions=True)

@@ -4,6 +4,9 @@ Each child of one `hookwire serve` connects to the hub once. Events are newline-
 JSON lines; the hub copies whatever one child writes to every other child. The hub never
 parses: it forwards whole lines, so its cost per event is one memory copy per reader.
 
+An event goes out only when another child has a reader for its topic (`interest.py`; the
+announcements are lines too), except `delivery.due`, the workers' wake-up.
+
 Bounded: a child whose socket has `_MAX_BACKLOG` bytes queued in the hub misses events until it
 catches up (its readers are bounded too, and worker wake-ups have the safety-net poll).
 """
@@ -12,9 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import Callable
 
+import orjson
+
 from hookwire.event_links.codec import decode, encode
+from hookwire.event_links.interest import Interest, is_announcement
 from hookwire.events import DELIVERY_DUE, Event, EventChannel
 from hookwire.store.sqlite import SqliteDatabase
 
@@ -93,9 +100,12 @@ class SocketEventLink:
         self._closed = False
         self._outbox: list[bytes] = []
         self._loop = asyncio.get_running_loop()
+        self._origin = secrets.token_hex(6)
+        self._interest = Interest(channel, self._origin, self._queue_line)
         channel.add_forwarder(self._send)
         db.relay_wakeups(self._announce_due)
         self._task = asyncio.create_task(self._receive(reader))
+        self._interest.start()
 
     @classmethod
     async def open(cls, channel: EventChannel, db: SqliteDatabase, path: str) -> SocketEventLink:
@@ -106,6 +116,9 @@ class SocketEventLink:
         # a local commit queued deliveries: local listeners are awake, tell the other processes
         self._channel.publish(DELIVERY_DUE, {})
 
+    def sends(self, topic: str) -> bool:
+        return topic == DELIVERY_DUE or self._interest.wants(topic)
+
     def _send(self, event: Event) -> None:
         """Queue the event; what one turn of the loop publishes goes to the hub in one write.
 
@@ -113,9 +126,14 @@ class SocketEventLink:
         event in the hub and in every other child: at 1,000 messages/s that is one event per
         message from the API and one per attempt from the worker. The flush is the next turn
         of the loop, so a wake-up still crosses processes in well under a millisecond."""
+        if self._closed or (event.topic != DELIVERY_DUE and not self._interest.wants(event.topic)):
+            return
+        self._queue_line(encode(event))
+
+    def _queue_line(self, line: bytes) -> None:
         if self._closed:
             return
-        self._outbox.append(encode(event))
+        self._outbox.append(line)
         if len(self._outbox) == 1:
             self._loop.call_soon(self._flush)
 
@@ -128,7 +146,14 @@ class SocketEventLink:
     def _deliver(self, chunk: bytes) -> None:
         due = False
         for line in chunk.splitlines():
-            event = decode(line)
+            try:
+                doc = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(doc, dict) and is_announcement(doc):
+                self._interest.heard(doc)
+                continue
+            event = decode(doc) if isinstance(doc, dict) else None
             if event is None:
                 continue
             if event.topic == DELIVERY_DUE:
@@ -146,6 +171,7 @@ class SocketEventLink:
             log.warning("event link to the supervisor closed; other processes' events no longer arrive")
 
     async def close(self) -> None:
+        await self._interest.close()
         self._flush()
         self._closed = True
         self._writer.close()

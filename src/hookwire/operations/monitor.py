@@ -101,7 +101,8 @@ class OperationsMonitor:
 
     async def _attempts(self) -> None:
         while True:
-            sub = self._rt.events.subscribe({ATTEMPT_RECORDED}, maxsize=10_000)
+            # this process's own attempts only: another process handles its own
+            sub = self._rt.events.subscribe({ATTEMPT_RECORDED}, maxsize=10_000, remote=False)
             try:
                 async for event in sub:
                     try:
