@@ -20,7 +20,8 @@ DELIVERIES_CHANNEL = "hookwire_deliveries"
 # to run it once per set (executemany).
 Step = tuple[str, dict[str, Any] | list[dict[str, Any]]]
 # The delivery rows (`insert_delivery_if_stored`'s parameters) of a new message, given its
-# application's id and that application's enabled endpoints (`get_app_fanout`'s rows).
+# application's id and that application's enabled endpoints (`get_app_fanout`'s rows). They
+# differ only in their endpoint (SQLite inserts them as one statement over the endpoint ids).
 DeliveriesFor = Callable[[str, list[Row]], list[Row]]
 
 

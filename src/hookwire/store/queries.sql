@@ -303,6 +303,21 @@ SELECT value ->> 'id', value ->> 'delivery_id', value ->> 'msg_id', value ->> 'e
     value ->> 'trigger_type', value ->> 'error', value ->> 'now'
 FROM json_each(:rows);
 
+-- A new message's deliveries on SQLite (store_message_for_app): only the endpoint differs from
+-- one to the next, so the endpoints arrive as one JSON array of ids.
+-- name: insert_message_deliveries [sqlite] --
+INSERT INTO deliveries (msg_id, endpoint_id, app_id, status, attempts, next_attempt_at, manual,
+    created_at, updated_at)
+SELECT :msg_id, value, :app_id, {MessageStatus.PENDING}, 0, :next_attempt_at, 0, :now, :now
+FROM json_each(:endpoint_ids);
+
+-- name: insert_delivery__rows [sqlite] --
+INSERT INTO deliveries (msg_id, endpoint_id, app_id, status, attempts, next_attempt_at, manual,
+    created_at, updated_at)
+SELECT value ->> 'msg_id', value ->> 'endpoint_id', value ->> 'app_id', {MessageStatus.PENDING}, 0,
+    value ->> 'next_attempt_at', 0, value ->> 'now', value ->> 'now'
+FROM json_each(:rows);
+
 -- name: finish_delivery__rows [sqlite] --
 UPDATE deliveries SET status = r.status, attempts = attempts + 1, next_attempt_at = r.next_attempt_at,
     manual = 0, updated_at = r.now

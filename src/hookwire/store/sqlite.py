@@ -75,10 +75,12 @@ _FIRST_PAUSE, _LAST_PAUSE = 0.0002, 0.0008
 _MAX_GROUP = 512
 
 # What one group of a group commit is: statements (row counts back), one statement with
-# RETURNING (its rows back), or a function of the connection run on the writer thread inside
-# the transaction (its result back, and whether it queued deliveries).
+# RETURNING (its rows back), or a function of the connection run inside the transaction (its
+# result back, and whether it queued deliveries). A function also gets the transaction's memo,
+# where it may keep what it read for the next function of the same transaction; the memo is
+# emptied whenever statements of another kind of group run, since they may change what was read.
 _STEPS, _RETURNING, _CALL = "steps", "returning", "call"
-Call = Callable[[sqlite3.Connection], tuple[Any, bool]]
+Call = Callable[[sqlite3.Connection, dict[Any, Any]], tuple[Any, bool]]
 
 
 class _DictFactory:
@@ -204,16 +206,17 @@ def _apply_groups(
             if _is_busy(exc):
                 return None
             raise
+    memo: dict[Any, Any] = {}
     try:
         for work, kind in groups:
             conn.execute("SAVEPOINT grp")
             try:
                 if kind == _CALL:
-                    results.append(work(conn))
-                elif kind == _RETURNING:
-                    results.append(_apply_returning(conn, queries, work))
+                    results.append(work(conn, memo))
                 else:
-                    results.append(_apply(conn, queries, work))
+                    memo.clear()
+                    apply = _apply_returning if kind == _RETURNING else _apply
+                    results.append(apply(conn, queries, work))
             except Exception as exc:
                 conn.execute("ROLLBACK TO grp")
                 results.append(exc)
@@ -369,10 +372,14 @@ class SqliteDatabase:
         write commits against."""
         queries = self._queries
         fanout_query, insert_query = queries["get_app_fanout"], queries["insert_message"]
+        deliveries_query = queries["insert_message_deliveries"]
 
-        def store(conn: sqlite3.Connection) -> tuple[StoredMessage, bool]:
-            read = conn.execute(fanout_query.sql, _bind(fanout_query, {"key": app_key}))
-            fanout = app_fanout(read.fetchall())
+        def store(conn: sqlite3.Connection, memo: dict[Any, Any]) -> tuple[StoredMessage, bool]:
+            key = ("get_app_fanout", app_key)  # the creates of one commit read an app's endpoints once
+            if key not in memo:
+                read = conn.execute(fanout_query.sql, _bind(fanout_query, {"key": app_key}))
+                memo[key] = app_fanout(read.fetchall())
+            fanout = memo[key]
             if fanout is None:
                 return StoredMessage(None, False), False
             app_id, endpoints = fanout
@@ -380,7 +387,19 @@ class SqliteDatabase:
             if conn.execute(insert_query.sql, row).rowcount != 1:
                 return StoredMessage(app_id, False), False
             deliveries = deliveries_for(app_id, endpoints)
-            _apply(conn, queries, [("insert_delivery_if_stored", deliveries)])
+            if deliveries:  # rows of one message: only the endpoint differs
+                first = deliveries[0]
+                ids = orjson.dumps([d["endpoint_id"] for d in deliveries]).decode()
+                conn.execute(
+                    deliveries_query.sql,
+                    {
+                        "msg_id": first["msg_id"],
+                        "app_id": first["app_id"],
+                        "next_attempt_at": first["next_attempt_at"],
+                        "now": first["now"],
+                        "endpoint_ids": ids,
+                    },
+                )
             return StoredMessage(app_id, True), bool(deliveries)
 
         stored: StoredMessage = await self._enqueue(store, _CALL, notify=False)
