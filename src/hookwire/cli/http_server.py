@@ -58,45 +58,6 @@ _BUSY = _plain_response(
 )
 
 
-class _OneWritePerResponse:
-    """The connection's transport as a request's response cycle sees it: what the cycle writes
-    for one response (uvicorn writes the status line and headers, then the body) goes to the
-    socket in one `send`. Each write was a system call that ran the TCP stack and woke the
-    client, and the two of them were a fifth of the API process's time on `POST …/msg`.
-
-    The protocol flushes when the response is complete; a streamed response (the dashboard's
-    event stream) is flushed at the end of each turn of the event loop."""
-
-    __slots__ = ("_chunks", "_loop", "_transport")
-
-    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
-        self._transport = transport
-        self._loop = loop
-        self._chunks: list[bytes] = []
-
-    def write(self, data: bytes) -> None:
-        if not self._chunks:
-            self._loop.call_soon(self.flush)
-        self._chunks.append(data)
-
-    def flush(self) -> None:
-        if self._chunks:
-            data = b"".join(self._chunks)
-            self._chunks = []
-            if not self._transport.is_closing():
-                self._transport.write(data)
-
-    def close(self) -> None:
-        self.flush()
-        self._transport.close()
-
-    def is_closing(self) -> bool:
-        return self._transport.is_closing()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._transport, name)
-
-
 class GuardedHttpProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with a bounded request head, a head deadline and a
     connection cap (the class attributes are set per server by `guarded_protocol`)."""
@@ -110,11 +71,9 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._in_head = True  # reading a request line and headers, not a body
         self._head_bytes = 0
         self._head_timer: asyncio.TimerHandle | None = None
-        self._writes: _OneWritePerResponse | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._writes = _OneWritePerResponse(transport, self.loop)
         if len(self.connections) > self.max_connections:
             transport.write(_BUSY)
             transport.close()
@@ -151,15 +110,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._in_head = False
         self._disarm_head_timer()
-        before = self.cycle
         super().on_headers_complete()
-        if self.cycle is not before and self._writes is not None:  # a new request: its response
-            self.cycle.transport = self._writes  # type: ignore[assignment]
-
-    def on_response_complete(self) -> None:
-        if self._writes is not None:
-            self._writes.flush()
-        super().on_response_complete()
 
     def on_message_complete(self) -> None:
         self._in_head = True
