@@ -65,8 +65,8 @@ _PRAGMAS = (
 # The writer connection does not wait for SQLite's lock by itself (see _write_groups), and does
 # not checkpoint the WAL inside its commits (a checkpoint writes and syncs the database file;
 # the checkpoint connection does that on its own thread, every _CHECKPOINT_EVERY seconds).
-_WRITER_PRAGMAS = ("PRAGMA busy_timeout=0", "PRAGMA wal_autocheckpoint=0")
 _NO_WAIT = "PRAGMA busy_timeout=0"
+_WRITER_PRAGMAS = (_NO_WAIT, "PRAGMA wal_autocheckpoint=0")
 _CHECKPOINT_EVERY = 0.5
 # While another process holds the write lock, the writer tries again on the event loop after
 # 0.2, 0.4 and 0.8 ms before it hands the batch to its thread, where SQLite's busy handler
@@ -484,8 +484,12 @@ class SqliteDatabase:
     async def _checkpoint_wal(self) -> None:
         try:
             await self._checkpointer.run(lambda c: c.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall())
-        except StoreError as exc:  # another process's checkpoint, a busy moment: the next one catches up
-            log.debug("WAL checkpoint skipped: %s", exc)
+        except StoreError as exc:  # the next one, half a second on, tries again
+            cause = exc.__cause__
+            if isinstance(cause, sqlite3.Error) and _is_busy(cause):  # another process's checkpoint
+                log.debug("WAL checkpoint skipped: %s", exc)
+            else:  # a full disk, an I/O error: the operator needs to hear of it
+                log.warning("WAL checkpoint failed: %s", exc)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_Runner]:
