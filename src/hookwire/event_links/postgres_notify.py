@@ -70,7 +70,7 @@ class PostgresEventLink:
         return self._interest.wants(topic)
 
     def _send(self, event: Event) -> None:
-        if self._closed or len(self._pending) >= _MAX_PENDING or not self._interest.wants(event.topic):
+        if self._closed or len(self._pending) >= _MAX_PENDING or not self.sends(event.topic):
             return
         self._pending.append(orjson.dumps({"t": event.topic, "d": event.data}))
         if self._flusher is None or self._flusher.done():

@@ -126,7 +126,7 @@ class SocketEventLink:
         event in the hub and in every other child: at 1,000 messages/s that is one event per
         message from the API and one per attempt from the worker. The flush is the next turn
         of the loop, so a wake-up still crosses processes in well under a millisecond."""
-        if self._closed or (event.topic != DELIVERY_DUE and not self._interest.wants(event.topic)):
+        if self._closed or not self.sends(event.topic):
             return
         self._queue_line(encode(event))
 
