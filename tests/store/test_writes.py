@@ -11,15 +11,16 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import orjson
 import pytest
 
 from hookwire.clock import now_ms
 from hookwire.errors import Conflict, ConstraintViolation, NotFound
 from hookwire.ids import new_id
 from hookwire.outbound.applications import create_app
-from hookwire.outbound.endpoints import create_endpoint
-from hookwire.outbound.messages import create_message
-from hookwire.outbound.models import ApplicationIn, EndpointIn, MessageIn
+from hookwire.outbound.endpoints import create_endpoint, patch_endpoint
+from hookwire.outbound.messages import create_message, expunge_content
+from hookwire.outbound.models import ApplicationIn, EndpointIn, EndpointPatch, MessageIn
 from hookwire.runtime import Runtime
 from hookwire.store.statuses import MessageStatus
 
@@ -256,3 +257,37 @@ async def test_identical_queued_reads_share_one_run_and_see_what_was_committed_b
     assert [r["id"] for r in two] == [kept.id]  # the disabling committed before the second read arrived
     assert one == two and one is not two and one[0] is not two[0]  # one run, rows of their own
     assert db._queued_reads == {}
+
+
+async def test_a_claim_brings_each_message_once_and_its_endpoints_versions(runtime: Runtime) -> None:
+    """What the worker sends comes with its claim (Database.claim_deliveries): a fan-out's
+    message once, however many endpoints it goes to; an expunged one without its payload."""
+    app, _created = await create_app(runtime, ApplicationIn(name="Acme"))
+    endpoints = [
+        await create_endpoint(runtime, app.id, EndpointIn(url=f"http://127.0.0.1:9/hook/{n}"))
+        for n in range(3)
+    ]
+    kept, _ = await create_message(runtime, app.id, MessageIn(event_type="invoice.paid", payload={"n": 1}))
+    gone, _ = await create_message(runtime, app.id, MessageIn(event_type="invoice.voided", payload={"n": 2}))
+    await expunge_content(runtime, app.id, gone.id)
+    renamed = endpoints[1]
+    await patch_endpoint(runtime, app.id, renamed.id, EndpointPatch(url="http://127.0.0.1:9/moved"))
+    now = now_ms()
+    batch = await runtime.db.claim_deliveries(
+        now=now, lease_until=now + 60_000, limit=100, scan=1000, blocked=[], open_circuits=[]
+    )
+    assert sorted((d["msg_id"], d["endpoint_id"]) for d in batch.deliveries) == sorted(
+        (m.id, e.id) for m in (kept, gone) for e in endpoints
+    )
+    by_id = {m["id"]: m for m in batch.messages}
+    assert len(batch.messages) == 2
+    assert by_id[gone.id]["payload"] is None and by_id[gone.id]["event_type"] == "invoice.voided"
+    assert orjson.loads(by_id[kept.id]["payload"]) == {"n": 1}
+    stored = {
+        r["id"]: r["version"]
+        for r in await runtime.db.fetch("endpoint_versions", ids=[e.id for e in endpoints])
+    }
+    assert batch.endpoint_versions == stored
+    assert stored[renamed.id] > stored[endpoints[0].id]  # the update moved it on
+    assert set(await _delivery_states(runtime)) == {d["id"] for d in batch.deliveries}
+    assert {s for s, _ in (await _delivery_states(runtime)).values()} == {SENDING}

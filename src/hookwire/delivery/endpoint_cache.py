@@ -1,7 +1,8 @@
 """Decrypted endpoint settings for the worker, refreshed when the endpoint's version changes.
 
-Every claimed batch re-reads the endpoints' small rows (url, version, sealed
-headers); decryption, the costly part, happens only when the version changed or a
+Every claim reads its endpoints' versions with it (`Database.claim_deliveries`); an
+endpoint's row is read again, and its secrets and headers decrypted, only when its version
+moved on (every change to an endpoint, its secrets or its transformation bumps it) or a
 rotated-out secret expired.
 
 An endpoint whose stored settings cannot be opened (a secret sealed with another
@@ -11,7 +12,7 @@ worker fails its deliveries with that reason instead of failing the whole claime
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import orjson
@@ -50,53 +51,54 @@ class EndpointCache:
         self._box = box
         self._targets: dict[str, EndpointTarget] = {}
 
-    async def load(self, db: Executor, endpoint_ids: Iterable[str], now: int) -> dict[str, EndpointTarget]:
-        ids = sorted(set(endpoint_ids))
-        rows = await db.fetch("endpoints_for_delivery", ids=ids)
-        stale = [
-            r["id"]
-            for r in rows
-            if (cached := self._targets.get(r["id"])) is None
-            or cached.version != r["version"]
+    async def load(self, db: Executor, versions: Mapping[str, int], now: int) -> dict[str, EndpointTarget]:
+        """The targets of the endpoints in `versions` (id -> the version the claim saw); an
+        endpoint missing there is gone and has no target."""
+        stale = sorted(
+            endpoint_id
+            for endpoint_id, version in versions.items()
+            if (cached := self._targets.get(endpoint_id)) is None
+            or cached.version != version
             or cached.refresh_at <= now
-        ]
+        )
+        found = {i: self._targets[i] for i in versions if i not in stale}
+        if not stale:
+            return found
+        rows = await db.fetch("endpoints_for_delivery", ids=stale)
         secrets: dict[str, list[tuple[bytes, int | None]]] = {}
         broken: dict[str, str] = {}
-        if stale:
-            for s in await db.fetch("signing_secrets", ids=stale, now=now):
-                try:
-                    key = secret_key_bytes(self._box.open(s["secret"]))
-                except (StoreError, ValueError) as exc:
-                    broken[s["endpoint_id"]] = f"the endpoint's signing secret cannot be used: {exc}"
-                    continue
-                secrets.setdefault(s["endpoint_id"], []).append((key, s["expires_at"]))
-        found: dict[str, EndpointTarget] = {}
+        for s in await db.fetch("signing_secrets", ids=stale, now=now):
+            try:
+                key = secret_key_bytes(self._box.open(s["secret"]))
+            except (StoreError, ValueError) as exc:
+                broken[s["endpoint_id"]] = f"the endpoint's signing secret cannot be used: {exc}"
+                continue
+            secrets.setdefault(s["endpoint_id"], []).append((key, s["expires_at"]))
         for row in rows:
-            if row["id"] in stale:
-                keys = secrets.get(row["id"], [])
-                expiries = [e for _, e in keys if e is not None]
-                try:
-                    headers = orjson.loads(self._box.open(row["headers"]))
-                except (StoreError, ValueError) as exc:
-                    headers = {}
-                    broken.setdefault(row["id"], f"the endpoint's headers cannot be used: {exc}")
-                try:
-                    transformation = _transformation(self._box, row)
-                except (StoreError, ValueError, KeyError, TypeError) as exc:
-                    transformation = None
-                    broken.setdefault(row["id"], f"the endpoint's transformation cannot be used: {exc}")
-                self._targets[row["id"]] = EndpointTarget(
-                    id=row["id"],
-                    url=row["url"],
-                    disabled=bool(row["disabled"]),
-                    version=row["version"],
-                    headers=headers,
-                    keys=tuple(k for k, _ in keys),
-                    # a broken endpoint is read again on the next claim: the key may be fixed by then
-                    refresh_at=now if row["id"] in broken else (min(expiries) if expiries else 2**62),
-                    throttle_rate=row["throttle_rate"],
-                    broken=broken.get(row["id"]),
-                    transformation=transformation,
-                )
+            keys = secrets.get(row["id"], [])
+            expiries = [e for _, e in keys if e is not None]
+            try:
+                headers = orjson.loads(self._box.open(row["headers"]))
+            except (StoreError, ValueError) as exc:
+                headers = {}
+                broken.setdefault(row["id"], f"the endpoint's headers cannot be used: {exc}")
+            try:
+                transformation = _transformation(self._box, row)
+            except (StoreError, ValueError, KeyError, TypeError) as exc:
+                transformation = None
+                broken.setdefault(row["id"], f"the endpoint's transformation cannot be used: {exc}")
+            self._targets[row["id"]] = EndpointTarget(
+                id=row["id"],
+                url=row["url"],
+                disabled=bool(row["disabled"]),
+                version=row["version"],
+                headers=headers,
+                keys=tuple(k for k, _ in keys),
+                # a broken endpoint is read again on the next claim: the key may be fixed by then
+                refresh_at=now if row["id"] in broken else (min(expiries) if expiries else 2**62),
+                throttle_rate=row["throttle_rate"],
+                broken=broken.get(row["id"]),
+                transformation=transformation,
+            )
             found[row["id"]] = self._targets[row["id"]]
         return found

@@ -57,6 +57,7 @@ from hookwire.operations.attempt_facts import attempt_facts
 from hookwire.queue import LOST, LeaseBook, QueueTable, claim_until_stopped, log_failure
 from hookwire.runtime import Runtime
 from hookwire.store import typed
+from hookwire.store.database import ClaimedBatch
 from hookwire.store.statuses import MessageStatus
 
 log = logging.getLogger("hookwire.delivery")
@@ -225,18 +226,15 @@ class DeliveryWorker:
             self._unblock_at = min(token_at, circuit_at) * 1000
             if token_at != math.inf:
                 self._paced_until = max(self._paced_until, math.ceil(token_at * 1000))
-        claimed = typed(
-            ClaimedDelivery,
-            await self._rt.db.write_returning(
-                "claim_due_deliveries",
-                now=now,
-                lease_until=lease_until,
-                limit=limit,
-                scan=max(_CLAIM_SCAN, 10 * limit),
-                blocked=blocked,
-                open_circuits=open_circuits,
-            ),
+        batch = await self._rt.db.claim_deliveries(
+            now=now,
+            lease_until=lease_until,
+            limit=limit,
+            scan=max(_CLAIM_SCAN, 10 * limit),
+            blocked=blocked,
+            open_circuits=open_circuits,
         )
+        claimed = typed(ClaimedDelivery, batch.deliveries)
         if len(claimed) < limit and self._next_retry_at <= now:
             self._next_retry_at = math.inf  # everything due by now was claimed
         # A row of ours whose lease ran out while it was still being sent keeps the new lease and
@@ -244,22 +242,17 @@ class DeliveryWorker:
         fresh_ids = set(self._book.claimed((d.id for d in claimed), lease_until))
         fresh = [d for d in claimed if d.id in fresh_ids]
         if fresh:
-            await self._start(fresh, now)
+            await self._start(fresh, batch, now)
         return len(claimed), len(claimed) == limit
 
-    async def _start(self, claimed: list[ClaimedDelivery], now: int) -> None:
+    async def _start(self, claimed: list[ClaimedDelivery], batch: ClaimedBatch, now: int) -> None:
         limits, now_s = self._limits, now / 1000
         sendable: list[_Work] = []
         waiting: list[_Work] = []
         waits: dict[str, int] = {}  # endpoint -> deliveries waiting for it, once counted
         try:
-            ids = sorted({d.msg_id for d in claimed})
-            # Both reads queue on the reader connection at once: one round trip of the loop.
-            found, targets = await asyncio.gather(
-                self._rt.db.fetch("messages_for_delivery", ids=ids),
-                self._endpoints.load(self._rt.db, (d.endpoint_id for d in claimed), now),
-            )
-            messages = {m.id: m for m in typed(MessageToSend, found)}
+            messages = {m.id: m for m in typed(MessageToSend, batch.messages)}
+            targets = await self._endpoints.load(self._rt.db, batch.endpoint_versions, now)
             for endpoint in targets.values():  # once per endpoint, not per delivery
                 limits.set_rate(endpoint.id, endpoint.throttle_rate, now_s)
             canceled, deferred = [], []

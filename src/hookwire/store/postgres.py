@@ -19,6 +19,7 @@ from hookwire.errors import ConstraintViolation, DatabaseUnavailable, StoreError
 from hookwire.redact import redact_url
 from hookwire.store.database import (
     DELIVERIES_CHANNEL,
+    ClaimedBatch,
     DeliveriesFor,
     NotifyCallback,
     Row,
@@ -34,6 +35,7 @@ from hookwire.store.queries import Query, load_queries
 from hookwire.store.shared_reads import SharedReads, read_key
 
 CHANNEL = DELIVERIES_CHANNEL
+_CLAIMED_COLUMNS = ("id", "msg_id", "endpoint_id", "app_id", "attempts", "manual")  # claim_due_deliveries
 _MIGRATION_LOCK = 0x686F6F6B  # "hook": advisory lock id held while migrating
 
 
@@ -166,6 +168,21 @@ class PostgresDatabase:
     async def write_returning(self, name: str, /, **params: Any) -> list[Row]:
         """One write statement with RETURNING; a single statement commits on its own."""
         return await self._runner().fetch(name, **params)
+
+    async def claim_deliveries(self, **params: Any) -> ClaimedBatch:
+        rows = await self._runner().fetch("claim_deliveries_to_send", **params)
+        deliveries: list[Row] = []
+        messages: dict[str, Row] = {}
+        versions: dict[str, int] = {}
+        for row in rows:
+            deliveries.append({name: row[name] for name in _CLAIMED_COLUMNS})
+            if row["endpoint_version"] is not None:
+                versions[row["endpoint_id"]] = row["endpoint_version"]
+            msg_id = row["message_id"]
+            # the payload is on one row of each message (NULL on every row once expunged)
+            if msg_id is not None and (row["payload"] is not None or msg_id not in messages):
+                messages[msg_id] = {"id": msg_id, "event_type": row["event_type"], "payload": row["payload"]}
+        return ClaimedBatch(deliveries, list(messages.values()), versions)
 
     async def store_message(self, message: Row, deliveries: list[Row]) -> bool:
         """Grouped with concurrent calls into one statement (pg_message_batches.py)."""

@@ -264,6 +264,40 @@ WHERE id IN (
 )
 RETURNING id, msg_id, endpoint_id, app_id, attempts, manual;
 
+-- The worker's claim on PostgreSQL in one statement (store/postgres.py, claim_deliveries):
+-- claim_due_deliveries [postgres] as it stands above (tests/store/test_schema.py holds the two
+-- to the same text), with each row's message and its endpoint's version joined on. A message's
+-- payload comes on its first row only, so a fan-out does not carry it once per endpoint.
+-- name: claim_deliveries_to_send [postgres] --
+WITH claimed AS (
+    UPDATE deliveries SET status = {MessageStatus.SENDING}, next_attempt_at = :lease_until, updated_at = :now
+    WHERE id IN (
+        SELECT d.id FROM deliveries AS d
+        WHERE d.id IN (
+                SELECT id FROM deliveries
+                WHERE status IN ({MessageStatus.PENDING}, {MessageStatus.SENDING}) AND next_attempt_at <= :now
+                ORDER BY next_attempt_at LIMIT :scan
+            )
+            AND d.status IN ({MessageStatus.PENDING}, {MessageStatus.SENDING}) AND d.next_attempt_at <= :now
+            AND NOT (d.endpoint_id = ANY(:blocked))
+            AND (d.manual = 1 OR NOT (d.endpoint_id = ANY(:open_circuits)))
+        ORDER BY d.next_attempt_at LIMIT :limit
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING id, msg_id, endpoint_id, app_id, attempts, manual
+)
+SELECT c.id, c.msg_id, c.endpoint_id, c.app_id, c.attempts, c.manual, e.version AS endpoint_version,
+    m.id AS message_id, m.event_type,
+    CASE WHEN row_number() OVER (PARTITION BY c.msg_id) = 1 THEN m.payload END AS payload
+FROM claimed AS c
+LEFT JOIN messages AS m ON m.id = c.msg_id
+LEFT JOIN endpoints AS e ON e.id = c.endpoint_id;
+
+-- What a claimed batch's endpoints are at now: the worker re-reads an endpoint's settings only
+-- when its version moved on (delivery/endpoint_cache.py).
+-- name: endpoint_versions --
+SELECT id, version FROM endpoints WHERE id = ANY(:ids);
+
 -- name: next_due_at --
 SELECT MIN(next_attempt_at) AS due FROM deliveries WHERE status IN ({MessageStatus.PENDING}, {MessageStatus.SENDING});
 

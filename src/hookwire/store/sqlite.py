@@ -38,6 +38,7 @@ import orjson
 from hookwire.errors import ConstraintViolation, DatabaseUnavailable, StoreError
 from hookwire.store.database import (
     DELIVERIES_CHANNEL,
+    ClaimedBatch,
     DeliveriesFor,
     Row,
     Step,
@@ -357,6 +358,24 @@ class SqliteDatabase:
         """One write statement with RETURNING, committed (grouped with concurrent writes)."""
         rows: list[Row] = await self._enqueue([(name, params)], _RETURNING, notify=False)
         return rows
+
+    async def claim_deliveries(self, **params: Any) -> ClaimedBatch:
+        queries = self._queries
+        claim_query, messages_query = queries["claim_due_deliveries"], queries["messages_for_delivery"]
+        versions_query = queries["endpoint_versions"]
+
+        def claim(conn: sqlite3.Connection, _memo: dict[Any, Any]) -> tuple[ClaimedBatch, bool]:
+            claimed = conn.execute(claim_query.sql, _bind(claim_query, params)).fetchall()
+            if not claimed:
+                return ClaimedBatch([], [], {}), False
+            msg_ids = sorted({d["msg_id"] for d in claimed})
+            endpoint_ids = sorted({d["endpoint_id"] for d in claimed})
+            messages = conn.execute(messages_query.sql, _bind(messages_query, {"ids": msg_ids})).fetchall()
+            versions = conn.execute(versions_query.sql, _bind(versions_query, {"ids": endpoint_ids}))
+            return ClaimedBatch(claimed, messages, {r["id"]: r["version"] for r in versions}), False
+
+        batch: ClaimedBatch = await self._enqueue(claim, _CALL, notify=False)
+        return batch
 
     async def store_message(self, message: Row, deliveries: list[Row]) -> bool:
         inserted, _ = await self.write(
