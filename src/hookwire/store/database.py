@@ -72,7 +72,8 @@ class Database(Executor, Protocol):
 
     async def write(self, steps: Sequence[Step], *, notify: bool = False) -> list[int]:
         """Apply the steps atomically and return each one's row count (on PostgreSQL, a
-        many-row step reports the number of parameter sets: asyncpg counts no rows there).
+        many-row step reports the number of parameter sets: asyncpg counts no rows there;
+        a worker's record, which runs as one statement, counts its rows).
 
         The fast path for writes that need no reads inside the transaction: SQLite
         commits concurrent calls together, PostgreSQL runs them on a pooled connection.
