@@ -153,11 +153,20 @@ class Activity:
         return text
 
     async def follow(self, queue: asyncio.Queue[Event]) -> None:
-        """Log the events handed over, and the sums, until cancelled."""
+        """Log the events handed over, and the sums, until cancelled.
+
+        An event already queued is taken without a timed wait (a task and a timer each, 2% of
+        a busy worker's CPU when it was done for every event): a recorded batch of attempts
+        queues its events together."""
         next_flush = time.monotonic() + SUMMARY_EVERY
         while True:
-            with contextlib.suppress(TimeoutError):
-                event = await asyncio.wait_for(queue.get(), max(0.0, next_flush - time.monotonic()))
+            event: Event | None = None
+            try:
+                event = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                with contextlib.suppress(TimeoutError):
+                    event = await asyncio.wait_for(queue.get(), max(0.0, next_flush - time.monotonic()))
+            if event is not None:
                 (self.attempt if event.topic == ATTEMPT_RECORDED else self.inbound)(event.data)
             if time.monotonic() >= next_flush:
                 self.flush()
