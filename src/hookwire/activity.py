@@ -159,10 +159,14 @@ class Activity:
         a busy worker's CPU when it was done for every event): a recorded batch of attempts
         queues its events together."""
         next_flush = time.monotonic() + SUMMARY_EVERY
+        taken = 0
         while True:
             event: Event | None = None
             try:
                 event = queue.get_nowait()
+                taken += 1
+                if taken % 256 == 0:  # a long backlog does not hold the event loop
+                    await asyncio.sleep(0)
             except asyncio.QueueEmpty:
                 with contextlib.suppress(TimeoutError):
                     event = await asyncio.wait_for(queue.get(), max(0.0, next_flush - time.monotonic()))

@@ -290,3 +290,18 @@ async def test_a_claim_brings_each_message_once_and_its_endpoints_versions(runti
     assert stored[renamed.id] > stored[endpoints[0].id]  # the update moved it on
     assert set(await _delivery_states(runtime)) == {d["id"] for d in batch.deliveries}
     assert {s for s, _ in (await _delivery_states(runtime)).values()} == {SENDING}
+
+
+async def test_a_write_that_names_a_step_twice_applies_both(runtime: Runtime) -> None:
+    """PostgreSQL runs a worker's record as one statement (record_attempts); a write that repeats
+    one of its steps must still apply every row of each, as a transaction would."""
+    await _queue(runtime, 4)
+    claimed, lease = await _claim(runtime, 4)
+    now = now_ms()
+    ends = [
+        {"id": d["id"], "lease": lease, "status": SUCCESS, "next_attempt_at": now, "now": now}
+        for d in claimed
+    ]
+    counts = await runtime.db.write([("finish_delivery", ends[:2]), ("finish_delivery", ends[2:])])
+    assert sum(counts) == 4
+    assert set((await _delivery_states(runtime)).values()) == {(SUCCESS, 1)}

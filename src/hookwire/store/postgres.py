@@ -91,13 +91,14 @@ _RECORD_COLUMNS: dict[str, tuple[str, ...]] = {
 
 def _one_statement(steps: Sequence[Step]) -> bool:
     """Whether a write is a worker's usual record (attempts, their deliveries' ends, endpoints
-    that answered well, and nothing else), which `record_attempts` runs as one statement."""
-    live = {name for name, params in steps if params}
-    return (
-        bool(live)
-        and live <= _RECORD_COLUMNS.keys()
-        and all(isinstance(params, list) for name, params in steps if name in live)
-    )
+    that answered well, each at most once, and nothing else), which `record_attempts` runs as
+    one statement. An empty list is nothing to do; any other step (a one-row step, even one
+    without parameters) keeps the write a transaction."""
+    names = [name for name, _ in steps]
+    if len(set(names)) != len(names):
+        return False
+    live = [(name, params) for name, params in steps if not (isinstance(params, list) and not params)]
+    return bool(live) and all(name in _RECORD_COLUMNS and isinstance(params, list) for name, params in live)
 
 
 def _args(query: Query, params: dict[str, Any]) -> list[Any]:
@@ -205,9 +206,8 @@ class PostgresDatabase:
         """The steps as `record_attempts`, one array per column (see _one_statement)."""
         params: dict[str, Any] = {}
         for name, rows in steps:
-            assert isinstance(rows, list)
             columns = _RECORD_COLUMNS.get(name)
-            if columns is None:  # an empty step of another kind: nothing to do
+            if columns is None or not isinstance(rows, list):  # an empty step of another kind
                 continue
             for column in columns:
                 params[f"{name}__{column}"] = [row[column] for row in rows]
