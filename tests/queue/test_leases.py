@@ -32,18 +32,10 @@ async def _queue(rt: Runtime, count: int) -> None:
 
 async def _claim(rt: Runtime, book: LeaseBook[int], now: int, limit: int = 10) -> list[ClaimedDelivery]:
     lease_until = book.lease_until(now)
-    rows = typed(
-        ClaimedDelivery,
-        await rt.db.write_returning(
-            "claim_due_deliveries",
-            now=now,
-            lease_until=lease_until,
-            limit=limit,
-            scan=1000,
-            blocked=[],
-            open_circuits=[],
-        ),
+    batch = await rt.db.claim_deliveries(
+        now=now, lease_until=lease_until, limit=limit, scan=1000, blocked=[], open_circuits=[]
     )
+    rows = typed(ClaimedDelivery, batch.deliveries)
     book.claimed((d.id for d in rows), lease_until)
     return rows
 

@@ -80,20 +80,6 @@ def test_postgres_queries_use_numbered_parameters_and_sqlite_expands_lists() -> 
     assert "SKIP LOCKED" not in load_queries("sqlite")["claim_due_deliveries"].sql
 
 
-def test_the_workers_one_statement_claim_on_postgres_is_the_claim_query_itself() -> None:
-    """claim_deliveries_to_send repeats claim_due_deliveries [postgres] inside its CTE: an edit
-    to one that misses the other would make the worker claim by other rules than the tests."""
-    queries = load_queries("postgres")
-
-    def words(sql: str) -> str:
-        code = " ".join(line for line in sql.splitlines() if not line.startswith("--"))
-        return " ".join(code.split()).rstrip(";")
-
-    claim, combined = queries["claim_due_deliveries"], queries["claim_deliveries_to_send"]
-    assert f"WITH claimed AS ( {words(claim.sql)} )" in words(combined.sql)
-    assert combined.params == claim.params
-
-
 @pytest.mark.parametrize("dialect", ["sqlite", "postgres"])
 def test_no_query_takes_a_parameter_from_a_comment(dialect: str) -> None:
     """A comment above a `-- name:` line belongs to the block before it, so `:x` in a comment

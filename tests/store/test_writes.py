@@ -1,6 +1,6 @@
 """The group-committed write paths, on both real databases.
 
-`write_returning` (the claim) must commit what it returns; many-row writes (which SQLite
+The claim (`claim_deliveries`) must commit what it returns; many-row writes (which SQLite
 sends as one JSON array through a `__rows` query) must store exactly what one-row writes
 store and keep the lease fence; message creation, which writes without a transaction
 around its reads, must still make one message per eventId under concurrency.
@@ -39,16 +39,10 @@ async def _queue(rt: Runtime, count: int) -> tuple[str, str]:
 async def _claim(rt: Runtime, limit: int) -> tuple[list[dict[str, Any]], int]:
     now = now_ms()
     lease = now + 60_000
-    rows = await rt.db.write_returning(
-        "claim_due_deliveries",
-        now=now,
-        lease_until=lease,
-        limit=limit,
-        scan=1000,
-        blocked=[],
-        open_circuits=[],
+    batch = await rt.db.claim_deliveries(
+        now=now, lease_until=lease, limit=limit, scan=1000, blocked=[], open_circuits=[]
     )
-    return rows, lease
+    return batch.deliveries, lease
 
 
 async def _delivery_states(rt: Runtime) -> dict[int, tuple[int, int]]:

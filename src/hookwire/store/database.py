@@ -85,8 +85,8 @@ class Database(Executor, Protocol):
     async def write_returning(self, name: str, /, **params: Any) -> list[Row]:
         """Run one write statement with RETURNING, committed, and return its rows.
 
-        Cheaper than a `transaction()` for a statement that is atomic on its own (the
-        worker's claim): on SQLite it joins the group commit instead of taking three
+        Cheaper than a `transaction()` for a statement that is atomic on its own (PostgreSQL's
+        batched message insert): on SQLite it joins the group commit instead of taking three
         thread hops (BEGIN, the statement, COMMIT)."""
         ...
 
@@ -94,8 +94,8 @@ class Database(Executor, Protocol):
         """Claim due deliveries (`claim_due_deliveries`' parameters), committed, and read their
         messages and their endpoints' versions in the same round: SQLite in the claim's
         transaction, on the event loop when its lock is free (no thread hop for the reads);
-        PostgreSQL in one statement (`claim_deliveries_to_send`). A claim used to cost three
-        round trips, one write and two reads, for every batch a worker took."""
+        PostgreSQL in one statement (its `claim_due_deliveries` joins them on). A claim used to
+        cost three round trips, one write and two reads, for every batch a worker took."""
         ...
 
     async def store_message(self, message: Row, deliveries: list[Row]) -> bool:

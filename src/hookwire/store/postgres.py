@@ -227,7 +227,7 @@ class PostgresDatabase:
         return await self._runner().fetch(name, **params)
 
     async def claim_deliveries(self, **params: Any) -> ClaimedBatch:
-        rows = await self._runner().fetch("claim_deliveries_to_send", **params)
+        rows = await self._runner().fetch("claim_due_deliveries", **params)
         deliveries: list[Row] = []
         messages: dict[str, Row] = {}
         versions: dict[str, int] = {}

@@ -245,30 +245,12 @@ WHERE id IN (
 )
 RETURNING id, msg_id, endpoint_id, app_id, attempts, manual;
 
--- The conditions are repeated outside the scan window so that PostgreSQL re-checks them on a
--- row another worker updated between the window and the lock.
+-- On PostgreSQL the claim returns each row's message and its endpoint's version as well
+-- (store/postgres.py, claim_deliveries), so a worker's claim is one round trip. A message's
+-- payload comes on its first row only, so a fan-out does not carry it once per endpoint. The
+-- conditions are repeated outside the scan window so that PostgreSQL re-checks them on a row
+-- another worker updated between the window and the lock.
 -- name: claim_due_deliveries [postgres] --
-UPDATE deliveries SET status = {MessageStatus.SENDING}, next_attempt_at = :lease_until, updated_at = :now
-WHERE id IN (
-    SELECT d.id FROM deliveries AS d
-    WHERE d.id IN (
-            SELECT id FROM deliveries
-            WHERE status IN ({MessageStatus.PENDING}, {MessageStatus.SENDING}) AND next_attempt_at <= :now
-            ORDER BY next_attempt_at LIMIT :scan
-        )
-        AND d.status IN ({MessageStatus.PENDING}, {MessageStatus.SENDING}) AND d.next_attempt_at <= :now
-        AND NOT (d.endpoint_id = ANY(:blocked))
-        AND (d.manual = 1 OR NOT (d.endpoint_id = ANY(:open_circuits)))
-    ORDER BY d.next_attempt_at LIMIT :limit
-    FOR UPDATE SKIP LOCKED
-)
-RETURNING id, msg_id, endpoint_id, app_id, attempts, manual;
-
--- The worker's claim on PostgreSQL in one statement (store/postgres.py, claim_deliveries):
--- claim_due_deliveries [postgres] as it stands above (tests/store/test_schema.py holds the two
--- to the same text), with each row's message and its endpoint's version joined on. A message's
--- payload comes on its first row only, so a fan-out does not carry it once per endpoint.
--- name: claim_deliveries_to_send [postgres] --
 WITH claimed AS (
     UPDATE deliveries SET status = {MessageStatus.SENDING}, next_attempt_at = :lease_until, updated_at = :now
     WHERE id IN (
