@@ -54,16 +54,17 @@ class EndpointCache:
     async def load(self, db: Executor, versions: Mapping[str, int], now: int) -> dict[str, EndpointTarget]:
         """The targets of the endpoints in `versions` (id -> the version the claim saw); an
         endpoint missing there is gone and has no target."""
-        stale = sorted(
-            endpoint_id
-            for endpoint_id, version in versions.items()
-            if (cached := self._targets.get(endpoint_id)) is None
-            or cached.version != version
-            or cached.refresh_at <= now
-        )
-        found = {i: self._targets[i] for i in versions if i not in stale}
+        found: dict[str, EndpointTarget] = {}
+        stale: list[str] = []
+        for endpoint_id, version in versions.items():
+            cached = self._targets.get(endpoint_id)
+            if cached is None or cached.version != version or cached.refresh_at <= now:
+                stale.append(endpoint_id)
+            else:
+                found[endpoint_id] = cached
         if not stale:
             return found
+        stale.sort()
         rows = await db.fetch("endpoints_for_delivery", ids=stale)
         secrets: dict[str, list[tuple[bytes, int | None]]] = {}
         broken: dict[str, str] = {}

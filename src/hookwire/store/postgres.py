@@ -203,17 +203,14 @@ class PostgresDatabase:
         return counts
 
     async def _write_as_one(self, steps: Sequence[Step]) -> list[int]:
-        """The steps as `record_attempts`, one array per column (see _one_statement)."""
-        params: dict[str, Any] = {}
-        for name, rows in steps:
-            columns = _RECORD_COLUMNS.get(name)
-            if columns is None or not isinstance(rows, list):  # an empty step of another kind
-                continue
-            for column in columns:
-                params[f"{name}__{column}"] = [row[column] for row in rows]
-        for name, columns in _RECORD_COLUMNS.items():
-            for column in columns:
-                params.setdefault(f"{name}__{column}", [])
+        """The steps as `record_attempts`, one array per column (see _one_statement); a step
+        the write does not name goes in as empty arrays."""
+        given = {name: rows for name, rows in steps if isinstance(rows, list)}  # each name once
+        params = {
+            f"{name}__{column}": [row[column] for row in given.get(name, ())]
+            for name, columns in _RECORD_COLUMNS.items()
+            for column in columns
+        }
         (row,) = await self._runner().fetch("record_attempts", **params)
         counts = {
             "insert_attempt": row["recorded"],

@@ -386,9 +386,9 @@ class SqliteDatabase:
     async def store_message_for_app(
         self, app_key: str, message: Row, deliveries_for: DeliveriesFor
     ) -> StoredMessage:
-        """The application's endpoints are read on the writer thread, in the transaction that
-        stores the message: one thread hop per create, and the read sees exactly what the
-        write commits against."""
+        """The application's endpoints are read in the group commit's transaction that stores
+        the message (once per application and commit): no read of its own per create, and the
+        read sees exactly what the write commits against."""
         queries = self._queries
         fanout_query, insert_query = queries["get_app_fanout"], queries["insert_message"]
         deliveries_query = queries["insert_message_deliveries"]
