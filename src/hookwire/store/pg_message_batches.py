@@ -10,6 +10,10 @@ in sqlite.py works the same way). A batch is one `insert_messages_batch` stateme
 commits on its own: a caller's `store()` returns only once its message and deliveries are
 committed, so the 202 rule holds.
 
+Endpoints read earlier: a message whose deliveries were named from the endpoints an API
+process kept (pg_fanouts.py) carries their token, and the statement stores it only if the
+token still holds; otherwise `store()` raises `FanoutChanged` and the caller reads again.
+
 Isolation: the statement skips a message whose eventId or idempotency key is already taken
 (`ON CONFLICT DO NOTHING`, the caller then answers with the stored one or 409) instead of
 failing. Any other error of the statement (an application or endpoint deleted meanwhile fails
@@ -51,10 +55,14 @@ _DELIVERY_COLUMNS = {
 class _Writes(Protocol):
     async def write(self, steps: list[Step], *, notify: bool = False) -> list[int]: ...
 
-    async def write_returning(self, name: str, /, **params: Any) -> list[Row]: ...
+    async def write_message_batch(self, **params: Any) -> list[Row]: ...
 
 
 _Pending = tuple[Row, list[Row], "asyncio.Future[bool]"]
+
+
+class FanoutChanged(Exception):
+    """The application's endpoints changed since the caller read them: nothing was stored."""
 
 
 class MessageBatches:
@@ -63,11 +71,15 @@ class MessageBatches:
         self._pending: list[_Pending] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def store(self, message: Row, deliveries: list[Row]) -> bool:
+    async def store(
+        self, message: Row, deliveries: list[Row], *, app_key: str | None = None, fanout: str | None = None
+    ) -> bool:
         """Insert the message and its deliveries, committed; False if its eventId or
-        idempotency key was taken (then nothing was written)."""
+        idempotency key was taken (then nothing was written). With the `fanout` token of the
+        endpoints the deliveries were named from (and the `app_key` they were read by), raises
+        `FanoutChanged` instead of storing when they are no longer the application's."""
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._pending.append((message, deliveries, future))
+        self._pending.append(({**message, "app_key": app_key, "fanout": fanout}, deliveries, future))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_batches())
         return await future
@@ -81,7 +93,7 @@ class MessageBatches:
         while self._pending:
             batch, self._pending = self._pending[:_MAX_BATCH], self._pending[_MAX_BATCH:]
             try:
-                stored = await self._write(batch)
+                stored, changed = await self._write(batch)
             except ConstraintViolation:
                 for item in batch:  # in arrival order, as the batch would have stored them
                     await self._write_alone(item)
@@ -94,22 +106,43 @@ class MessageBatches:
                     raise
                 continue
             for message, _, future in batch:
-                if not future.done():
+                if future.done():
+                    continue
+                if message["fanout"] is not None and message["app_key"] in changed:
+                    future.set_exception(FanoutChanged())
+                else:
                     future.set_result(message["id"] in stored)
 
-    async def _write(self, batch: list[_Pending]) -> set[str]:
-        params: dict[str, list[Any]] = {name: [] for name in (*_MESSAGE_COLUMNS, *_DELIVERY_COLUMNS)}
+    async def _write(self, batch: list[_Pending]) -> tuple[set[str], set[str]]:
+        """The ids of the messages stored, and the application keys whose endpoints changed."""
+        params: dict[str, list[Any]] = {
+            name: [] for name in (*_MESSAGE_COLUMNS, *_DELIVERY_COLUMNS, "app_keys")
+        }
+        checks: dict[tuple[str, str, str], None] = {}  # (app id, app key, fanout token), each once
         for message, deliveries, _ in batch:
             for name, key in _MESSAGE_COLUMNS.items():
                 params[name].append(message[key])
             for delivery in deliveries:
                 for name, key in _DELIVERY_COLUMNS.items():
                     params[name].append(delivery[key])
-        rows = await self._db.write_returning("insert_messages_batch", **params)
-        return {row["id"] for row in rows}
+            checked = message["fanout"] is not None  # only a checked message is held back by its key
+            params["app_keys"].append(message["app_key"] if checked else None)
+            if checked:
+                checks[message["app_id"], message["app_key"], message["fanout"]] = None
+        params["check_app_ids"] = [app_id for app_id, _, _ in checks]
+        params["check_app_keys"] = [app_key for _, app_key, _ in checks]
+        params["check_fanouts"] = [fanout for _, _, fanout in checks]
+        rows = await self._db.write_message_batch(**params)
+        return {row["id"] for row in rows if row["id"]}, {row["changed"] for row in rows if row["changed"]}
 
     async def _write_alone(self, item: _Pending) -> None:
+        """The plain two-step write; it cannot check a token, so a message that carries one is
+        sent back to be read again (this path is taken only after a batch broke a constraint)."""
         message, deliveries, future = item
+        if message["fanout"] is not None:
+            if not future.done():
+                future.set_exception(FanoutChanged())
+            return
         try:
             inserted, _ = await self._db.write(
                 [("insert_message", message), ("insert_delivery_if_stored", deliveries)],

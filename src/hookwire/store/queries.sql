@@ -109,7 +109,7 @@ SELECT id, event_types, channels FROM endpoints WHERE app_id = :app_id AND disab
 -- The application (by id or uid) and its enabled endpoints in one read, for message creation:
 -- one row per endpoint, or one row with a NULL endpoint id when it has none; no row: no app.
 -- name: get_app_fanout --
-SELECT a.id AS app_id, e.id, e.event_types, e.channels
+SELECT a.id AS app_id, e.id, e.event_types, e.channels, e.version
 FROM applications a LEFT JOIN endpoints e ON e.app_id = a.id AND e.disabled = 0
 WHERE a.id = :key OR a.uid = :key;
 
@@ -201,13 +201,33 @@ WHERE EXISTS (SELECT 1 FROM messages WHERE id = :msg_id)
 -- stored eventId / idempotency key, or with an earlier one of the batch, is skipped and so are
 -- its deliveries; the ids of the stored messages come back. One statement commits on its own,
 -- and the NOTIFY that wakes the workers is sent with that commit when a delivery was queued.
+--
+-- A message whose deliveries were named from endpoints the API process had read earlier carries
+-- that read's `fanout` token (store/pg_fanouts.py): its application's id and each enabled
+-- endpoint's id and version. The token is computed again here, in the statement's snapshot; a
+-- message whose token no longer matches (its application's endpoints changed, or the application
+-- no longer answers to `app_key`) is not stored, and its `app_key` comes back in `changed`.
 -- name: insert_messages_batch [postgres] --
-WITH m AS (
+WITH changed AS (
+    SELECT k.app_key FROM unnest(:check_app_ids::text[], :check_app_keys::text[], :check_fanouts::text[])
+        AS k (app_id, app_key, fanout)
+    WHERE k.fanout IS DISTINCT FROM (
+        SELECT a.id || coalesce(':' || string_agg(e.id || '.' || e.version, ',' ORDER BY e.id COLLATE "C"), '')
+        FROM applications a LEFT JOIN endpoints e ON e.app_id = a.id AND e.disabled = 0
+        WHERE a.id = k.app_id AND (a.id = k.app_key OR a.uid = k.app_key)
+        GROUP BY a.id
+    )
+), m AS (
     INSERT INTO messages (id, app_id, event_type, event_id, idempotency_key, payload, channels, tags,
         created_at, deliver_at, expunge_at)
-    SELECT * FROM unnest(:ids::text[], :app_ids::text[], :event_types::text[], :event_ids::text[],
+    SELECT u.id, u.app_id, u.event_type, u.event_id, u.idempotency_key, u.payload, u.channels, u.tags,
+        u.created_at, u.deliver_at, u.expunge_at
+    FROM unnest(:ids::text[], :app_ids::text[], :event_types::text[], :event_ids::text[],
         :idempotency_keys::text[], :payloads::bytea[], :channels::text[], :tags::text[],
-        :created_ats::bigint[], :deliver_ats::bigint[], :expunge_ats::bigint[])
+        :created_ats::bigint[], :deliver_ats::bigint[], :expunge_ats::bigint[], :app_keys::text[])
+        AS u (id, app_id, event_type, event_id, idempotency_key, payload, channels, tags, created_at,
+            deliver_at, expunge_at, app_key)
+    WHERE NOT EXISTS (SELECT 1 FROM changed WHERE changed.app_key = u.app_key)
     ON CONFLICT DO NOTHING
     RETURNING id
 ), d AS (
@@ -222,7 +242,9 @@ WITH m AS (
 ), woke AS (
     SELECT pg_notify('hookwire_deliveries', '') FROM (SELECT 1 FROM d LIMIT 1) AS queued
 )
-SELECT m.id FROM m CROSS JOIN (SELECT count(*) FROM woke) AS w;
+SELECT m.id, NULL AS changed FROM m CROSS JOIN (SELECT count(*) FROM woke) AS w
+UNION ALL
+SELECT NULL, app_key FROM changed;
 
 -- Claim due deliveries: SENDING with the lease expiry as next_attempt_at, so a
 -- worker that dies leaves rows that become due again when the lease runs out. Endpoints the
