@@ -206,7 +206,9 @@ def _delivery_rows(
 
 
 def _created(msg_id: str, data: MessageIn, now: int) -> MessageOut:
-    return MessageOut(
+    """Built without validation: every field comes from the validated `data` or from us (the
+    validating build was 2.6% of an API process's samples in py-spy, message creates only)."""
+    return MessageOut.model_construct(
         id=msg_id,
         event_id=data.event_id,
         event_type=data.event_type,
