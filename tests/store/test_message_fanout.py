@@ -8,12 +8,13 @@ endpoints it read, store/pg_fanouts.py), must route its next message by the chan
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from hookwire.errors import NotFound
+from hookwire.errors import Conflict, NotFound
 from hookwire.outbound.applications import create_app, delete_app, patch_app
 from hookwire.outbound.endpoints import create_endpoint, delete_endpoint, patch_endpoint
 from hookwire.outbound.event_types import create_event_type
@@ -129,3 +130,31 @@ async def test_unchanged_endpoints_are_not_read_again(
     for _ in range(5):
         assert await _send(runtime, app.id) == endpoints
     assert reads.count("get_app_fanout") == 1
+
+
+async def test_concurrent_creates_after_a_change_all_see_it_and_repeated_event_ids_stay_single(
+    runtime: Runtime, other: Runtime
+) -> None:
+    """Creates that go out in one batch from kept endpoints, after another process added one:
+    every stored message goes to both endpoints, and each eventId is stored once (the others
+    answer 409), whether it went in checked or, after the change was found, read again."""
+    app, _ = await create_app(runtime, ApplicationIn(name="Acme", uid="acme"))
+    first = await create_endpoint(runtime, app.id, _endpoint(1))
+    await _send(runtime, "acme")
+    second = await create_endpoint(other, app.id, _endpoint(2))
+
+    outcomes = await asyncio.gather(
+        *(
+            create_message(
+                runtime, "acme", MessageIn(event_type="invoice.paid", payload={}, event_id=f"evt-{n % 5}")
+            )
+            for n in range(20)
+        ),
+        return_exceptions=True,
+    )
+    created = [o[0] for o in outcomes if isinstance(o, tuple) and o[1]]
+    assert sorted(m.event_id or "" for m in created) == [f"evt-{n}" for n in range(5)]
+    assert all(isinstance(o, Conflict) for o in outcomes if not isinstance(o, tuple))
+    assert len(outcomes) - len(created) == 15
+    for message in created:
+        assert await _targets(runtime, message.id) == {first.id, second.id}

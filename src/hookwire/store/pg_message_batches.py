@@ -133,7 +133,8 @@ class MessageBatches:
         params["check_app_keys"] = [app_key for _, app_key, _ in checks]
         params["check_fanouts"] = [fanout for _, _, fanout in checks]
         rows = await self._db.write_message_batch(**params)
-        return {row["id"] for row in rows if row["id"]}, {row["changed"] for row in rows if row["changed"]}
+        stored = {row["id"] for row in rows if row["id"] is not None}
+        return stored, {row["changed"] for row in rows if row["changed"] is not None}
 
     async def _write_alone(self, item: _Pending) -> None:
         """The plain two-step write; it cannot check a token, so a message that carries one is

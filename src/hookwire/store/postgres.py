@@ -9,6 +9,7 @@ query uses `FOR UPDATE SKIP LOCKED`, and a transaction that queues deliveries se
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
@@ -34,6 +35,7 @@ from hookwire.store.pg_message_batches import FanoutChanged, MessageBatches
 from hookwire.store.queries import Query, load_queries
 from hookwire.store.shared_reads import SharedReads, read_key
 
+log = logging.getLogger(__name__)
 CHANNEL = DELIVERIES_CHANNEL
 _CLAIMED_COLUMNS = ("id", "msg_id", "endpoint_id", "app_id", "attempts", "manual")  # claim_due_deliveries
 _MIGRATION_LOCK = 0x686F6F6B  # "hook": advisory lock id held while migrating
@@ -165,9 +167,8 @@ class PostgresDatabase:
         except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
             raise StoreError(f"cannot connect to PostgreSQL at {redact_url(dsn)}: {exc}") from exc
         assert pool is not None
-        generic_plans = {"plan_cache_mode": "force_generic_plan"}
         batch_pool = asyncpg.create_pool(
-            dsn, min_size=0, max_size=1, reset=_keep_session, server_settings=generic_plans
+            dsn, min_size=0, max_size=1, reset=_keep_session, init=_generic_plans
         )  # with min_size=0 nothing connects until the first batch
         return cls(dsn, pool, await batch_pool)
 
@@ -323,8 +324,16 @@ class PostgresDatabase:
         await self._message_batches.close()
         await self._shared_reads.close()
         await self._listener.close()
-        await asyncio.wait_for(self._batch_pool.close(), timeout=10)
-        await asyncio.wait_for(self._pool.close(), timeout=10)
+        await asyncio.wait_for(asyncio.gather(self._batch_pool.close(), self._pool.close()), timeout=10)
+
+
+async def _generic_plans(conn: asyncpg.Connection) -> None:
+    """The batch connection's set-up (see `PostgresDatabase.open`). A server before
+    PostgreSQL 12 has no `plan_cache_mode`: it then plans as it always does."""
+    try:
+        await conn.execute("SET plan_cache_mode = force_generic_plan")
+    except asyncpg.PostgresError as exc:
+        log.info("PostgreSQL keeps its own plan choice for batched inserts: %s", exc)
 
 
 async def _keep_session(_conn: asyncpg.Connection) -> None:
