@@ -119,12 +119,11 @@ async def test_many_row_writes_store_what_one_row_writes_store(runtime: Runtime)
         assert states[d["id"]] == ((SENDING, 0) if n == 2 else (SUCCESS, 1))
 
 
-async def test_a_failing_returning_write_leaves_grouped_writes_alone(runtime: Runtime) -> None:
+async def test_a_failing_claim_leaves_grouped_writes_alone(runtime: Runtime) -> None:
     if runtime.db.dialect != "sqlite":
         pytest.skip("group commit is SQLite's; on PostgreSQL each write has its own transaction")
     await _queue(runtime, 2)
-    bad = runtime.db.write_returning(
-        "claim_due_deliveries",
+    bad = runtime.db.claim_deliveries(
         now=now_ms(),
         lease_until="x",
         limit="y",

@@ -82,14 +82,6 @@ class Database(Executor, Protocol):
         """
         ...
 
-    async def write_returning(self, name: str, /, **params: Any) -> list[Row]:
-        """Run one write statement with RETURNING, committed, and return its rows.
-
-        Cheaper than a `transaction()` for a statement that is atomic on its own (PostgreSQL's
-        batched message insert): on SQLite it joins the group commit instead of taking three
-        thread hops (BEGIN, the statement, COMMIT)."""
-        ...
-
     async def claim_deliveries(self, **params: Any) -> ClaimedBatch:
         """Claim due deliveries (`claim_due_deliveries`' parameters), committed, and read their
         messages and their endpoints' versions in the same round: SQLite in the claim's

@@ -232,10 +232,6 @@ class PostgresDatabase:
         }
         return [counts.get(name, 0) for name, _ in steps]
 
-    async def write_returning(self, name: str, /, **params: Any) -> list[Row]:
-        """One write statement with RETURNING; a single statement commits on its own."""
-        return await self._runner().fetch(name, **params)
-
     async def write_message_batch(self, **params: Any) -> list[Row]:
         """`insert_messages_batch` on the connection kept for it (see `open`)."""
         return await _Runner(self._batch_pool, self._queries).fetch("insert_messages_batch", **params)

@@ -75,12 +75,12 @@ _CHECKPOINT_EVERY = 0.5
 _FIRST_PAUSE, _LAST_PAUSE = 0.0002, 0.0008
 _MAX_GROUP = 512
 
-# What one group of a group commit is: statements (row counts back), one statement with
-# RETURNING (its rows back), or a function of the connection run inside the transaction (its
-# result back, and whether it queued deliveries). A function also gets the transaction's memo,
-# where it may keep what it read for the next function of the same transaction; the memo is
-# emptied whenever statements of another kind of group run, since they may change what was read.
-_STEPS, _RETURNING, _CALL = "steps", "returning", "call"
+# What one group of a group commit is: statements (row counts back) or a function of the
+# connection run inside the transaction (its result back, and whether it queued deliveries). A
+# function also gets the transaction's memo, where it may keep what it read for the next
+# function of the same transaction; the memo is emptied whenever statements of another kind of
+# group run, since they may change what was read.
+_STEPS, _CALL = "steps", "call"
 Call = Callable[[sqlite3.Connection, dict[Any, Any]], tuple[Any, bool]]
 
 
@@ -168,13 +168,6 @@ def _apply(conn: sqlite3.Connection, queries: dict[str, Query], steps: Sequence[
     return counts
 
 
-def _apply_returning(conn: sqlite3.Connection, queries: dict[str, Query], steps: Sequence[Step]) -> list[Row]:
-    ((name, params),) = steps
-    query = queries[name]
-    assert isinstance(params, dict), "a returning write takes one parameter set"
-    return conn.execute(query.sql, _bind(query, params)).fetchall()
-
-
 def _is_busy(exc: sqlite3.Error) -> bool:
     return (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF == sqlite3.SQLITE_BUSY
 
@@ -195,8 +188,8 @@ def _apply_groups(
     """One transaction for every group, each in a savepoint of its own; None, with nothing
     done, when another process is writing and `wait` is false.
 
-    A group's result is its row counts, its returned rows (a returning write), its function's
-    result, or the exception that rolled it back (that group's only)."""
+    A group's result is its row counts, its function's result, or the exception that rolled
+    it back (that group's only)."""
     results: list[Any] = []
     if wait:
         _begin_waiting(conn)
@@ -216,8 +209,7 @@ def _apply_groups(
                     results.append(work(conn, memo))
                 else:
                     memo.clear()
-                    apply = _apply_returning if kind == _RETURNING else _apply
-                    results.append(apply(conn, queries, work))
+                    results.append(_apply(conn, queries, work))
             except Exception as exc:
                 conn.execute("ROLLBACK TO grp")
                 results.append(exc)
@@ -353,11 +345,6 @@ class SqliteDatabase:
         """Apply the steps atomically (grouped with concurrent writes); row counts per step."""
         counts: list[int] = await self._enqueue(steps, _STEPS, notify=notify)
         return counts
-
-    async def write_returning(self, name: str, /, **params: Any) -> list[Row]:
-        """One write statement with RETURNING, committed (grouped with concurrent writes)."""
-        rows: list[Row] = await self._enqueue([(name, params)], _RETURNING, notify=False)
-        return rows
 
     async def claim_deliveries(self, **params: Any) -> ClaimedBatch:
         queries = self._queries
