@@ -24,7 +24,7 @@ only the caller whose row is at fault sees the error.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from hookwire.errors import ConstraintViolation
 from hookwire.store.database import Row, Step
@@ -58,7 +58,11 @@ class _Writes(Protocol):
     async def write_message_batch(self, **params: Any) -> list[Row]: ...
 
 
-_Pending = tuple[Row, list[Row], "asyncio.Future[bool]"]
+class _Pending(NamedTuple):
+    message: Row
+    deliveries: list[Row]
+    fanout: tuple[str, str] | None  # (app key, token) of the endpoints the deliveries came from
+    future: asyncio.Future[bool]
 
 
 class FanoutChanged(Exception):
@@ -72,14 +76,14 @@ class MessageBatches:
         self._writer: asyncio.Task[None] | None = None
 
     async def store(
-        self, message: Row, deliveries: list[Row], *, app_key: str | None = None, fanout: str | None = None
+        self, message: Row, deliveries: list[Row], *, fanout: tuple[str, str] | None = None
     ) -> bool:
         """Insert the message and its deliveries, committed; False if its eventId or
-        idempotency key was taken (then nothing was written). With the `fanout` token of the
-        endpoints the deliveries were named from (and the `app_key` they were read by), raises
-        `FanoutChanged` instead of storing when they are no longer the application's."""
+        idempotency key was taken (then nothing was written). With `fanout`, the (application
+        key, token) of the endpoints the deliveries were named from, raises `FanoutChanged`
+        instead of storing when they are no longer the application's."""
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._pending.append(({**message, "app_key": app_key, "fanout": fanout}, deliveries, future))
+        self._pending.append(_Pending(message, deliveries, fanout, future))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_batches())
         return await future
@@ -105,10 +109,10 @@ class MessageBatches:
                 if isinstance(exc, asyncio.CancelledError):
                     raise
                 continue
-            for message, _, future in batch:
+            for message, _, fanout, future in batch:
                 if future.done():
                     continue
-                if message["fanout"] is not None and message["app_key"] in changed:
+                if fanout is not None and fanout[0] in changed:
                     future.set_exception(FanoutChanged())
                 else:
                     future.set_result(message["id"] in stored)
@@ -119,16 +123,16 @@ class MessageBatches:
             name: [] for name in (*_MESSAGE_COLUMNS, *_DELIVERY_COLUMNS, "app_keys")
         }
         checks: dict[tuple[str, str, str], None] = {}  # (app id, app key, fanout token), each once
-        for message, deliveries, _ in batch:
+        for message, deliveries, fanout, _ in batch:
             for name, key in _MESSAGE_COLUMNS.items():
                 params[name].append(message[key])
             for delivery in deliveries:
                 for name, key in _DELIVERY_COLUMNS.items():
                     params[name].append(delivery[key])
-            checked = message["fanout"] is not None  # only a checked message is held back by its key
-            params["app_keys"].append(message["app_key"] if checked else None)
-            if checked:
-                checks[message["app_id"], message["app_key"], message["fanout"]] = None
+            # only a checked message is held back by its application key (NULL matches nothing)
+            params["app_keys"].append(None if fanout is None else fanout[0])
+            if fanout is not None:
+                checks[message["app_id"], *fanout] = None
         params["check_app_ids"] = [app_id for app_id, _, _ in checks]
         params["check_app_keys"] = [app_key for _, app_key, _ in checks]
         params["check_fanouts"] = [fanout for _, _, fanout in checks]
@@ -139,8 +143,8 @@ class MessageBatches:
     async def _write_alone(self, item: _Pending) -> None:
         """The plain two-step write; it cannot check a token, so a message that carries one is
         sent back to be read again (this path is taken only after a batch broke a constraint)."""
-        message, deliveries, future = item
-        if message["fanout"] is not None:
+        message, deliveries, fanout, future = item
+        if fanout is not None:
             if not future.done():
                 future.set_exception(FanoutChanged())
             return

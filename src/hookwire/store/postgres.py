@@ -263,10 +263,9 @@ class PostgresDatabase:
         kept = self._fanouts.get(app_key)
         if kept is not None:
             row = {**message, "app_id": kept.app_id}
+            deliveries = deliveries_for(kept.app_id, kept.endpoints)
             try:
-                stored = await self._message_batches.store(
-                    row, deliveries_for(kept.app_id, kept.endpoints), app_key=app_key, fanout=kept.token
-                )
+                stored = await self._message_batches.store(row, deliveries, fanout=(app_key, kept.token))
             except FanoutChanged:
                 self._fanouts.forget(app_key)
             else:
