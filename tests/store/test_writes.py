@@ -22,6 +22,7 @@ from hookwire.outbound.endpoints import create_endpoint, patch_endpoint
 from hookwire.outbound.messages import create_message, expunge_content
 from hookwire.outbound.models import ApplicationIn, EndpointIn, EndpointPatch, MessageIn
 from hookwire.runtime import Runtime
+from hookwire.store.database import AttemptsRecord
 from hookwire.store.statuses import MessageStatus
 
 SENDING, SUCCESS, PENDING = MessageStatus.SENDING, MessageStatus.SUCCESS, MessageStatus.PENDING
@@ -112,8 +113,7 @@ async def test_many_row_writes_store_what_one_row_writes_store(runtime: Runtime)
         }
         for n, d in enumerate(claimed)
     ]
-    counts = await runtime.db.write([("finish_delivery", updates)])
-    assert counts == [len(claimed) - 1]  # PostgreSQL: one statement (record_attempts) that counts
+    await runtime.db.record_attempts(_record(finished=updates, now=now))
     states = await _delivery_states(runtime)
     for n, d in enumerate(claimed):
         assert states[d["id"]] == ((SENDING, 0) if n == 2 else (SUCCESS, 1))
@@ -285,16 +285,105 @@ async def test_a_claim_brings_each_message_once_and_its_endpoints_versions(runti
     assert {s for s, _ in (await _delivery_states(runtime)).values()} == {SENDING}
 
 
-async def test_a_write_that_names_a_step_twice_applies_both(runtime: Runtime) -> None:
-    """PostgreSQL runs a worker's record as one statement (record_attempts); a write that repeats
-    one of its steps must still apply every row of each, as a transaction would."""
-    await _queue(runtime, 4)
+def _record(**parts: Any) -> AttemptsRecord:
+    empty: dict[str, Any] = dict(attempts=[], finished=[], succeeded=[], failing=[], gone=[], deferred=[])
+    return AttemptsRecord(**(empty | {"now": now_ms(), "cutoff": 0} | parts))
+
+
+def _failed_attempt(d: dict[str, Any], now: int) -> dict[str, Any]:
+    return {
+        "id": new_id("atmpt", now),
+        "delivery_id": d["id"],
+        "msg_id": d["msg_id"],
+        "endpoint_id": d["endpoint_id"],
+        "app_id": d["app_id"],
+        "url": "http://127.0.0.1:9/hook",
+        "status": MessageStatus.FAIL,
+        "response_status_code": 500,
+        "response_headers": None,
+        "response_body": "down",
+        "duration_ms": 3,
+        "trigger_type": 0,
+        "error": None,
+        "now": now,
+    }
+
+
+async def _attempt_codes(rt: Runtime, app_id: str, endpoint_id: str) -> list[int]:
+    rows = await rt.db.fetch(
+        "list_attempts_by_endpoint",
+        app_id=app_id,
+        endpoint_id=endpoint_id,
+        before="atmpt_~",
+        status=-1,
+        limit=50,
+    )
+    return sorted(r["response_status_code"] for r in rows)
+
+
+async def _endpoint(rt: Runtime, app_id: str, endpoint_id: str) -> tuple[Any, bool]:
+    row = await rt.db.fetchrow("get_endpoint", app_id=app_id, key=endpoint_id)
+    assert row is not None
+    return row["first_failure_at"], bool(row["disabled"])
+
+
+async def test_a_record_with_failures_and_hand_backs_writes_every_part(runtime: Runtime) -> None:
+    """Beyond the usual record (which PostgreSQL runs as one statement), a worker's record can
+    start an endpoint's failure streak, disable it, and hand deliveries back: all of it lands."""
+    app_id, endpoint_id = await _queue(runtime, 4)
     claimed, lease = await _claim(runtime, 4)
     now = now_ms()
+    retry_at, handed_back_due = now + 60_000, now + 5_000
+    await runtime.db.record_attempts(
+        _record(
+            attempts=[_failed_attempt(claimed[0], now), _failed_attempt(claimed[1], now + 1)],
+            finished=[
+                {
+                    "id": claimed[0]["id"],
+                    "lease": lease,
+                    "status": PENDING,
+                    "next_attempt_at": retry_at,
+                    "now": now,
+                },
+                {
+                    "id": claimed[1]["id"],
+                    "lease": lease,
+                    "status": MessageStatus.FAIL,
+                    "next_attempt_at": now,
+                    "now": now,
+                },
+            ],
+            failing=[endpoint_id],
+            deferred=[{"id": claimed[2]["id"], "lease": lease, "due": handed_back_due, "now": now}],
+            now=now,
+            cutoff=now,  # failing since `now` is failing long enough: disabled too
+        )
+    )
+    states = await _delivery_states(runtime)
+    assert states[claimed[0]["id"]] == (PENDING, 1)
+    assert states[claimed[1]["id"]] == (MessageStatus.FAIL, 1)
+    assert states[claimed[2]["id"]] == (PENDING, 0)  # handed back: no attempt counted
+    assert states[claimed[3]["id"]] == (SENDING, 0)  # not in the record
+    assert await _attempt_codes(runtime, app_id, endpoint_id) == [500, 500]
+    assert await _endpoint(runtime, app_id, endpoint_id) == (now, True)
+
+
+async def test_a_record_that_breaks_a_constraint_writes_nothing(runtime: Runtime) -> None:
+    """A record is one transaction on both databases, with or without its rare parts: an attempt
+    of a message deleted meanwhile fails the whole record, and the worker records it again."""
+    app_id, endpoint_id = await _queue(runtime, 2)
+    claimed, lease = await _claim(runtime, 2)
+    now = now_ms()
+    orphan = _failed_attempt(claimed[1], now) | {"msg_id": "msg_deleted_meanwhile"}
     ends = [
         {"id": d["id"], "lease": lease, "status": SUCCESS, "next_attempt_at": now, "now": now}
         for d in claimed
     ]
-    counts = await runtime.db.write([("finish_delivery", ends[:2]), ("finish_delivery", ends[2:])])
-    assert sum(counts) == 4
-    assert set((await _delivery_states(runtime)).values()) == {(SUCCESS, 1)}
+    for rare in ({}, {"failing": [endpoint_id]}):
+        with pytest.raises(ConstraintViolation):
+            await runtime.db.record_attempts(
+                _record(attempts=[_failed_attempt(claimed[0], now), orphan], finished=ends, now=now, **rare)
+            )
+        assert set((await _delivery_states(runtime)).values()) == {(SENDING, 0)}
+        assert await _attempt_codes(runtime, app_id, endpoint_id) == []
+        assert await _endpoint(runtime, app_id, endpoint_id) == (None, False)

@@ -57,7 +57,7 @@ from hookwire.operations.attempt_facts import attempt_facts
 from hookwire.queue import LOST, LeaseBook, QueueTable, claim_until_stopped, log_failure
 from hookwire.runtime import Runtime
 from hookwire.store import typed
-from hookwire.store.database import ClaimedBatch
+from hookwire.store.database import AttemptsRecord, ClaimedBatch
 from hookwire.store.statuses import MessageStatus
 
 log = logging.getLogger("hookwire.delivery")
@@ -464,23 +464,18 @@ class DeliveryWorker:
                 due = item.finished_at + math.ceil(verdict.retry_in * 1000)
                 self._next_retry_at = min(self._next_retry_at, due)
                 updates.append(book.finish(d.id, MessageStatus.PENDING, due, now))
-        cutoff = now - int(self._rt.settings.disable_after_seconds * 1000)
-        still_failing = sorted(failing - succeeding)
+        record = AttemptsRecord(
+            attempts=attempts,
+            finished=updates,
+            succeeded=sorted(succeeding),
+            failing=sorted(failing - succeeding),
+            gone=sorted(gone),
+            deferred=deferred + local,
+            now=now,
+            cutoff=now - int(self._rt.settings.disable_after_seconds * 1000),
+        )
         try:
-            await self._rt.db.write(  # one transaction, grouped with concurrent writes on SQLite
-                [
-                    ("insert_attempt", attempts),
-                    (DELIVERIES.finish, updates),
-                    ("mark_endpoint_success", [{"id": e} for e in sorted(succeeding)]),
-                    ("mark_endpoint_failure", [{"id": e, "now": now} for e in still_failing]),
-                    (
-                        "disable_long_failing_endpoint",
-                        [{"id": e, "now": now, "cutoff": cutoff} for e in still_failing],
-                    ),
-                    ("disable_endpoint", [{"id": e, "now": now} for e in sorted(gone)]),
-                    (DELIVERIES.defer, deferred + local),
-                ]
-            )
+            await self._rt.db.record_attempts(record)  # grouped with concurrent writes on SQLite
         except BaseException:
             self._done[:0] = batch  # recorded on the next try
             self._to_defer[:0] = deferred

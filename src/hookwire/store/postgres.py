@@ -20,6 +20,7 @@ from hookwire.errors import ConstraintViolation, DatabaseUnavailable, StoreError
 from hookwire.redact import redact_url
 from hookwire.store.database import (
     DELIVERIES_CHANNEL,
+    AttemptsRecord,
     ClaimedBatch,
     DeliveriesFor,
     NotifyCallback,
@@ -68,7 +69,7 @@ def translated() -> Iterator[None]:
         raise StoreError(str(exc)) from exc
 
 
-# The steps `record_attempts` runs as one statement, with the columns each takes (queries.sql).
+# The parts of `record_attempts` (queries.sql), each one array per column of its one-row query.
 _RECORD_COLUMNS: dict[str, tuple[str, ...]] = {
     "insert_attempt": (
         "id",
@@ -91,16 +92,17 @@ _RECORD_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _one_statement(steps: Sequence[Step]) -> bool:
-    """Whether a write is a worker's usual record (attempts, their deliveries' ends, endpoints
-    that answered well, each at most once, and nothing else), which `record_attempts` runs as
-    one statement. An empty list is nothing to do; any other step (a one-row step, even one
-    without parameters) keeps the write a transaction."""
-    names = [name for name, _ in steps]
-    if len(set(names)) != len(names):
-        return False
-    live = [(name, params) for name, params in steps if not (isinstance(params, list) and not params)]
-    return bool(live) and all(name in _RECORD_COLUMNS and isinstance(params, list) for name, params in live)
+def _record_params(record: AttemptsRecord) -> dict[str, list[Any]]:
+    parts: dict[str, list[Row]] = {
+        "insert_attempt": record.attempts,
+        "finish_delivery": record.finished,
+        "mark_endpoint_success": [{"id": e} for e in record.succeeded],
+    }
+    return {
+        f"{name}__{column}": [row[column] for row in parts[name]]
+        for name, columns in _RECORD_COLUMNS.items()
+        for column in columns
+    }
 
 
 def _args(query: Query, params: dict[str, Any]) -> list[Any]:
@@ -201,8 +203,6 @@ class PostgresDatabase:
                 yield _Runner(conn, self._queries)
 
     async def write(self, steps: Sequence[Step], *, notify: bool = False) -> list[int]:
-        if not notify and _one_statement(steps):
-            return await self._write_as_one(steps)
         counts = []
         async with self.transaction() as tx:
             for name, params in steps:
@@ -215,22 +215,18 @@ class PostgresDatabase:
                 await tx.notify_deliveries()
         return counts
 
-    async def _write_as_one(self, steps: Sequence[Step]) -> list[int]:
-        """The steps as `record_attempts`, one array per column (see _one_statement); a step
-        the write does not name goes in as empty arrays."""
-        given = {name: rows for name, rows in steps if isinstance(rows, list)}  # each name once
-        params = {
-            f"{name}__{column}": [row[column] for row in given.get(name, ())]
-            for name, columns in _RECORD_COLUMNS.items()
-            for column in columns
-        }
-        (row,) = await self._runner().fetch("record_attempts", **params)
-        counts = {
-            "insert_attempt": row["recorded"],
-            "finish_delivery": row["finished"],
-            "mark_endpoint_success": row["succeeded"],
-        }
-        return [counts.get(name, 0) for name, _ in steps]
+    async def record_attempts(self, record: AttemptsRecord) -> None:
+        """The usual record as one statement, on its own; with failures, disables or
+        hand-backs, that statement and their steps in one transaction."""
+        params = _record_params(record)
+        rare = record.rare_steps()
+        if not rare:
+            await self._runner().fetch("record_attempts", **params)
+            return
+        async with self.transaction() as tx:
+            await tx.fetch("record_attempts", **params)
+            for name, rows in rare:
+                await tx.executemany(name, rows)
 
     async def write_message_batch(self, **params: Any) -> list[Row]:
         """`insert_messages_batch` on the connection kept for it (see `open`)."""

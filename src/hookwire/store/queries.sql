@@ -368,7 +368,7 @@ FROM (
 ) AS r
 WHERE deliveries.id = r.id AND deliveries.status = {MessageStatus.SENDING} AND deliveries.next_attempt_at = r.lease;
 
--- A worker's record on PostgreSQL as one statement (store/postgres.py, write): its attempts,
+-- A worker's usual record on PostgreSQL as one statement (Database.record_attempts): its attempts,
 -- their deliveries' ends (finish_delivery, lease-fenced) and the endpoints that answered well
 -- (mark_endpoint_success), each passed as one array per column; an empty array makes its part
 -- a no-op. The three touch three tables and none reads what another writes, so one statement

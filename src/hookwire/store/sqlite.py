@@ -38,6 +38,7 @@ import orjson
 from hookwire.errors import ConstraintViolation, DatabaseUnavailable, StoreError
 from hookwire.store.database import (
     DELIVERIES_CHANNEL,
+    AttemptsRecord,
     ClaimedBatch,
     DeliveriesFor,
     Row,
@@ -345,6 +346,9 @@ class SqliteDatabase:
         """Apply the steps atomically (grouped with concurrent writes); row counts per step."""
         counts: list[int] = await self._enqueue(steps, _STEPS, notify=notify)
         return counts
+
+    async def record_attempts(self, record: AttemptsRecord) -> None:
+        await self.write(record.steps())
 
     async def claim_deliveries(self, **params: Any) -> ClaimedBatch:
         queries = self._queries
