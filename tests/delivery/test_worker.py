@@ -22,6 +22,7 @@ import standardwebhooks
 from hookwire import __version__
 from hookwire.cli.runtime import open_sender
 from hookwire.clock import now_ms
+from hookwire.delivery import worker as worker_module
 from hookwire.delivery.worker import DeliveryWorker
 from hookwire.outbound.applications import create_app
 from hookwire.outbound.endpoints import create_endpoint, get_endpoint, get_secret, rotate_secret
@@ -30,6 +31,7 @@ from hookwire.outbound.models import ApplicationIn, EndpointIn, MessageIn
 from hookwire.outbound.pagination import HIGHEST_KEY
 from hookwire.runtime import Runtime
 from hookwire.store import Row
+from hookwire.store.database import AttemptsRecord
 from hookwire.store.statuses import MessageStatus
 from tests.support.receiver import Receiver, Reply
 
@@ -389,6 +391,44 @@ async def test_wakeups_not_polling(runtime: Runtime, receiver: Receiver, workers
     finally:
         worker.stop()
         await asyncio.wait_for(running, DRAIN_DEADLINE)
+
+
+async def test_attempts_that_finish_together_share_one_record(
+    runtime: Runtime, receiver: Receiver, workers: Workers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker with capacity to spare records at most once per RECORD_EVERY: thirty attempts
+    sent at once are written in a couple of records, not one each."""
+    monkeypatch.setattr(worker_module, "RECORD_EVERY", 0.5)
+    records: list[int] = []
+    record_attempts = runtime.db.record_attempts
+
+    async def counting(record: AttemptsRecord) -> None:
+        records.append(len(record.attempts))
+        await record_attempts(record)
+
+    monkeypatch.setattr(runtime.db, "record_attempts", counting)
+    app_id, _ = await add_endpoint(runtime, receiver.url)
+    for i in range(30):
+        await send(runtime, app_id, {"n": i})
+    await workers.drain(runtime, concurrency=200)
+    assert sum(records) == 30
+    assert len(records) <= 3, records
+    assert await status_counts(runtime) == {SUCCESS: 30}
+
+
+async def test_a_worker_at_half_its_capacity_records_at_once(
+    runtime: Runtime, receiver: Receiver, workers: Workers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A claimed delivery frees its slot only once recorded: a worker with a concurrency of 1
+    must not wait out RECORD_EVERY between two attempts."""
+    monkeypatch.setattr(worker_module, "RECORD_EVERY", 5.0)
+    app_id, _ = await add_endpoint(runtime, receiver.url)
+    for i in range(3):
+        await send(runtime, app_id, {"n": i})
+    started = time.monotonic()
+    await workers.drain(runtime, concurrency=1)
+    assert time.monotonic() - started < 5.0  # paced, three records would take 10 s
+    assert await status_counts(runtime) == {SUCCESS: 3}
 
 
 async def test_many_messages_are_each_delivered_exactly_once(runtime: Runtime, workers: Workers) -> None:

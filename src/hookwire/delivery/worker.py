@@ -72,6 +72,12 @@ DELIVERIES = QueueTable(
     release="release_delivery",
 )
 _RECORD_BACKOFF = 2.0
+# A worker records at most once per RECORD_EVERY seconds while it has capacity to spare: one
+# statement per ~25 ms of attempts instead of one per few attempts. Measured on PostgreSQL
+# (2 API + 2 workers, end to end): worker CPU per message -9%, PostgreSQL's -15%, rate +7%;
+# on SQLite the worker's CPU per message -11%. What waits is only the bookkeeping: the
+# receiver got its request already; the attempt shows in the API up to 25 ms later.
+RECORD_EVERY = 0.025
 _LOCAL_BACKOFF_MS = int(LOCAL_BACKOFF * 1000)
 _MIN_WAIT = 0.005
 _NO_RETRY = Verdict(success=False, retry_in=None)
@@ -136,6 +142,7 @@ class DeliveryWorker:
         self._local_errors = LocalErrorLog(log)
         self._wake = asyncio.Event()
         self._results_ready = asyncio.Event()
+        self._recorded_at = 0.0  # monotonic; when the last record started
         self._stopping = False
         self._recorder_stopping = False
         self._next_retry_at = math.inf  # ms; the earliest retry or deferral this worker scheduled
@@ -404,7 +411,7 @@ class DeliveryWorker:
             self._results_ready.clear()
             try:
                 if self._done or self._to_defer:
-                    await self._record()
+                    await self._record_paced()
                 if time.monotonic() >= next_beat:
                     await self._book.heartbeat(now_ms())
                     next_beat = time.monotonic() + beat_every
@@ -418,6 +425,17 @@ class DeliveryWorker:
                 # within seconds of its return, and the heartbeat resumes before leases run out.
                 await asyncio.sleep(min(0.1 * 2**failures, _RECORD_BACKOFF))
                 self._results_ready.set()
+
+    async def _record_paced(self) -> None:
+        """Wait out the rest of `RECORD_EVERY` since the last record, so more attempts share
+        it; not when the worker is stopping, nor when recorded-to-be attempts hold half its
+        capacity (the lease book frees a slot only once its attempt is recorded: a worker
+        with a concurrency of 1 must not wait 25 ms between two attempts)."""
+        wait = self._recorded_at + RECORD_EVERY - time.monotonic()
+        if wait > 0 and not self._recorder_stopping and len(self._book) * 2 < self._concurrency:
+            await asyncio.sleep(wait)
+        self._recorded_at = time.monotonic()
+        await self._record()
 
     async def _record(self) -> None:
         batch, self._done = self._done, []
