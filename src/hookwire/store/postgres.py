@@ -33,6 +33,7 @@ from hookwire.store.migrate import load_migrations
 from hookwire.store.pg_fanouts import Fanouts
 from hookwire.store.pg_listener import Listener
 from hookwire.store.pg_message_batches import FanoutChanged, MessageBatches
+from hookwire.store.pg_wakeups import PacedWakeups
 from hookwire.store.queries import Query, load_queries
 from hookwire.store.shared_reads import SharedReads, read_key
 
@@ -154,6 +155,7 @@ class PostgresDatabase:
         self._listener = Listener(dsn)
         self._message_batches = MessageBatches(self)
         self._fanouts = Fanouts()
+        self._paced: list[PacedWakeups] = []
         self._shared_reads = SharedReads(lambda name, params: self._runner().fetch(name, **params))
 
     @classmethod
@@ -283,7 +285,11 @@ class PostgresDatabase:
             await self._pool.execute("SELECT pg_notify($1, $2)", channel, payload)
 
     async def listen_deliveries(self, callback: WakeupCallback) -> None:
-        await self.listen(CHANNEL, lambda _payload: callback())
+        """Wake-ups paced to one per 5 ms (pg_wakeups.py): every API process notifies with
+        every batch it commits, and every listening process hears each one."""
+        paced = PacedWakeups(callback)
+        self._paced.append(paced)
+        await self.listen(CHANNEL, lambda _payload: paced())
 
     async def migrate(self) -> list[str]:
         applied: list[str] = []
@@ -315,6 +321,8 @@ class PostgresDatabase:
         await self._message_batches.close()
         await self._shared_reads.close()
         await self._listener.close()
+        for paced in self._paced:
+            paced.close()
         await asyncio.wait_for(asyncio.gather(self._batch_pool.close(), self._pool.close()), timeout=10)
 
 
