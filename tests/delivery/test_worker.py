@@ -431,6 +431,22 @@ async def test_a_worker_at_half_its_capacity_records_at_once(
     assert await status_counts(runtime) == {SUCCESS: 3}
 
 
+async def test_a_worker_with_a_backlog_records_at_once(
+    runtime: Runtime, receiver: Receiver, workers: Workers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While claims come back full, more is due: the worker frees its capacity by recording at
+    once (paced records held a draining worker at three quarters of a core)."""
+    monkeypatch.setattr(worker_module, "RECORD_EVERY", 4.0)
+    app_id, _ = await add_endpoint(runtime, receiver.url)
+    for i in range(400):
+        await send(runtime, app_id, {"n": i})
+    started = time.monotonic()
+    await workers.drain(runtime, concurrency=200, batch_size=10)
+    # the last record (nothing due any more) waits; paced, a backlog's records took two more
+    assert time.monotonic() - started < 6.5
+    assert await status_counts(runtime) == {SUCCESS: 400}
+
+
 async def test_many_messages_are_each_delivered_exactly_once(runtime: Runtime, workers: Workers) -> None:
     """1,000 messages to 2 endpoints, drained by two competing workers."""
     with Receiver() as first, Receiver() as second:

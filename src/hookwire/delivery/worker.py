@@ -72,7 +72,8 @@ DELIVERIES = QueueTable(
     release="release_delivery",
 )
 _RECORD_BACKOFF = 2.0
-# A worker records at most once per RECORD_EVERY seconds while it has capacity to spare: one
+# A worker records at most once per RECORD_EVERY seconds while it has capacity to spare and no
+# backlog (see _record_paced): one
 # statement per ~25 ms of attempts instead of one per few attempts. Measured on PostgreSQL
 # (2 API + 2 workers, end to end): worker CPU per message -9%, PostgreSQL's -15%, rate +7%;
 # on SQLite the worker's CPU per message -11%. What waits is only the bookkeeping: the
@@ -143,6 +144,9 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._results_ready = asyncio.Event()
         self._recorded_at = 0.0  # monotonic; when the last record started
+        # The last claim may have left due deliveries behind: it took as many as it asked for,
+        # or it skipped endpoints at their limits (they go on once slots free, i.e. once recorded).
+        self._backlog = False
         self._stopping = False
         self._recorder_stopping = False
         self._next_retry_at = math.inf  # ms; the earliest retry or deferral this worker scheduled
@@ -250,6 +254,7 @@ class DeliveryWorker:
         fresh = [d for d in claimed if d.id in fresh_ids]
         if fresh:
             await self._start(fresh, batch, now)
+        self._backlog = len(claimed) == limit or bool(blocked)
         return len(claimed), len(claimed) == limit
 
     async def _start(self, claimed: list[ClaimedDelivery], batch: ClaimedBatch, now: int) -> None:
@@ -428,11 +433,15 @@ class DeliveryWorker:
 
     async def _record_paced(self) -> None:
         """Wait out the rest of `RECORD_EVERY` since the last record, so more attempts share
-        it; not when the worker is stopping, nor when recorded-to-be attempts hold half its
-        capacity (the lease book frees a slot only once its attempt is recorded: a worker
-        with a concurrency of 1 must not wait 25 ms between two attempts)."""
+        it. Not when the worker is stopping, and not when it needs the capacity: a slot of the
+        lease book frees only once its attempt is recorded, so while the last claim may have left
+        due deliveries behind (a backlog, or endpoints skipped at their limits), or while
+        attempts take half the worker's concurrency (a concurrency of 1), it records at once.
+        (Pacing a backlog's records held a draining worker at 75% of a core: 4,974
+        deliveries/s against 6,761.)"""
         wait = self._recorded_at + RECORD_EVERY - time.monotonic()
-        if wait > 0 and not self._recorder_stopping and len(self._book) * 2 < self._concurrency:
+        spare = not self._backlog and len(self._book) * 2 < self._concurrency
+        if wait > 0 and spare and not self._recorder_stopping:
             await asyncio.sleep(wait)
         self._recorded_at = time.monotonic()
         await self._record()
