@@ -416,19 +416,37 @@ async def test_attempts_that_finish_together_share_one_record(
     assert await status_counts(runtime) == {SUCCESS: 30}
 
 
-async def test_a_worker_at_half_its_capacity_records_at_once(
+async def test_a_worker_at_its_capacity_records_at_once(
     runtime: Runtime, receiver: Receiver, workers: Workers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A claimed delivery frees its slot only once recorded: a worker with a concurrency of 1
-    must not wait out RECORD_EVERY between two attempts."""
+    """A claimed delivery frees its slot only once recorded: a worker whose claim took all the
+    room it had records at once, though it recorded a moment ago, so new messages keep going
+    out one at a time."""
     monkeypatch.setattr(worker_module, "RECORD_EVERY", 5.0)
     app_id, _ = await add_endpoint(runtime, receiver.url)
-    for i in range(3):
-        await send(runtime, app_id, {"n": i})
-    started = time.monotonic()
-    await workers.drain(runtime, concurrency=1)
-    assert time.monotonic() - started < 5.0  # paced, three records would take 10 s
-    assert await status_counts(runtime) == {SUCCESS: 3}
+    worker = workers.new(runtime, concurrency=4)
+    running = asyncio.create_task(worker.run())
+    try:
+        await send(runtime, app_id, {"n": 0})
+        await asyncio.to_thread(receiver.wait_for, 1, 10.0)
+        await _until(lambda: status_counts(runtime), {SUCCESS: 1})  # the record just made
+        started = time.monotonic()
+        for i in range(1, 9):  # one at a time: each claim takes one, never a full batch
+            await send(runtime, app_id, {"n": i})
+        await asyncio.to_thread(receiver.wait_for, 9, 10.0)
+        # paced, the fifth would wait for a slot until the record 5 s after the first one
+        assert time.monotonic() - started < 4.0
+    finally:
+        worker.stop()
+        await asyncio.wait_for(running, DRAIN_DEADLINE)
+    assert await status_counts(runtime) == {SUCCESS: 9}
+
+
+async def _until(read: Any, expected: Any, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while (got := await read()) != expected:
+        assert time.monotonic() < deadline, got
+        await asyncio.sleep(0.02)
 
 
 async def test_a_worker_with_a_backlog_records_at_once(
