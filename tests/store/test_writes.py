@@ -369,21 +369,25 @@ async def test_a_record_with_failures_and_hand_backs_writes_every_part(runtime: 
 
 
 async def test_a_record_that_breaks_a_constraint_writes_nothing(runtime: Runtime) -> None:
-    """A record is one transaction on both databases, with or without its rare parts: an attempt
-    of a message deleted meanwhile fails the whole record, and the worker records it again."""
+    """A record is one transaction on both databases, with or without its rare parts: whether
+    the usual part fails (an attempt of a message deleted meanwhile) or a rare part does after
+    the usual one was written, nothing of the record stays, and the worker records it again."""
     app_id, endpoint_id = await _queue(runtime, 2)
     claimed, lease = await _claim(runtime, 2)
     now = now_ms()
-    orphan = _failed_attempt(claimed[1], now) | {"msg_id": "msg_deleted_meanwhile"}
-    ends = [
-        {"id": d["id"], "lease": lease, "status": SUCCESS, "next_attempt_at": now, "now": now}
-        for d in claimed
-    ]
-    for rare in ({}, {"failing": [endpoint_id]}):
+    attempt = _failed_attempt(claimed[0], now)
+    end = {"id": claimed[0]["id"], "lease": lease, "status": SUCCESS, "next_attempt_at": now, "now": now}
+    orphan = _failed_attempt(claimed[1], now + 1) | {"msg_id": "msg_deleted_meanwhile"}
+    unfit_hand_back = {"id": claimed[1]["id"], "lease": lease, "due": None, "now": now}  # NOT NULL
+    failing = (
+        _record(attempts=[attempt, orphan], finished=[end], now=now),
+        _record(
+            attempts=[attempt], finished=[end], failing=[endpoint_id], deferred=[unfit_hand_back], now=now
+        ),
+    )
+    for record in failing:
         with pytest.raises(ConstraintViolation):
-            await runtime.db.record_attempts(
-                _record(attempts=[_failed_attempt(claimed[0], now), orphan], finished=ends, now=now, **rare)
-            )
+            await runtime.db.record_attempts(record)
         assert set((await _delivery_states(runtime)).values()) == {(SENDING, 0)}
         assert await _attempt_codes(runtime, app_id, endpoint_id) == []
         assert await _endpoint(runtime, app_id, endpoint_id) == (None, False)
