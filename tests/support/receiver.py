@@ -33,6 +33,12 @@ class Reply:
     delay: float = 0.0
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5: a burst of new connections beyond that waited
+    # for the client's SYN retry (1 s), which a worker's endpoint limits read as a slow endpoint.
+    request_queue_size = 128
+
+
 class Receiver:
     def __init__(self) -> None:
         self.requests: list[Received] = []
@@ -78,7 +84,7 @@ class Receiver:
 
             do_POST = do_GET = do_PUT = do_PATCH = do_DELETE = _handle
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
