@@ -397,7 +397,9 @@ async def test_attempts_that_finish_together_share_one_record(
     runtime: Runtime, receiver: Receiver, workers: Workers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A worker with capacity to spare records at most once per RECORD_EVERY: thirty attempts
-    sent at once are written in a couple of records, not one each."""
+    sent at once are written in a couple of records, not one each. (Ten endpoints with three
+    messages each: an endpoint starts with four slots, and a claim that skips an endpoint at its
+    limit records at once.)"""
     monkeypatch.setattr(worker_module, "RECORD_EVERY", 0.5)
     records: list[int] = []
     record_attempts = runtime.db.record_attempts
@@ -407,9 +409,10 @@ async def test_attempts_that_finish_together_share_one_record(
         await record_attempts(record)
 
     monkeypatch.setattr(runtime.db, "record_attempts", counting)
-    app_id, _ = await add_endpoint(runtime, receiver.url)
-    for i in range(30):
-        await send(runtime, app_id, {"n": i})
+    for e in range(10):
+        app_id, _ = await add_endpoint(runtime, f"{receiver.url}/{e}")
+        for i in range(3):
+            await send(runtime, app_id, {"n": i})
     await workers.drain(runtime, concurrency=200)
     assert sum(records) == 30
     assert len(records) <= 3, records
