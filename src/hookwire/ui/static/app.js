@@ -27,12 +27,15 @@
     if (navigator.clipboard) { navigator.clipboard.writeText(text).then(done, function () { if (status) status.textContent = "Copy failed: select the text and copy it."; }); }
   }
 
+  function reload(el) {
+    if (window.htmx) { window.htmx.ajax("GET", el.getAttribute("data-src"), { target: el, swap: "innerHTML" }); }
+  }
   function liveRefresh(topic, data) {
     document.querySelectorAll("[data-live]").forEach(function (el) {
       if (el.getAttribute("data-live").split(" ").indexOf(topic) < 0) return;
       var key = el.getAttribute("data-live-key");
       if (key && String(data[key]) !== el.getAttribute("data-live-value")) return;
-      if (window.htmx) { window.htmx.ajax("GET", el.getAttribute("data-src"), { target: el, swap: "innerHTML" }); }
+      reload(el);
     });
   }
   function connect() {
@@ -40,7 +43,12 @@
     if (!url || !document.querySelector("[data-live]") || !window.EventSource) return;
     var status = document.getElementById("live-status");
     var source = new EventSource(url);
-    source.onopen = function () { if (status) status.textContent = "Live: new activity appears here without a reload."; };
+    // Once connected (and after every reconnect), load each live list again: whatever was
+    // recorded between the page's first load and the subscription sent no event to this page.
+    source.onopen = function () {
+      if (status) status.textContent = "Live: new activity appears here without a reload.";
+      document.querySelectorAll("[data-live][data-src]").forEach(reload);
+    };
     source.onerror = function () { if (status) status.textContent = "Live updates paused; reconnecting…"; };
     ["attempt.recorded", "inbound.received"].forEach(function (topic) {
       source.addEventListener(topic, function (e) { liveRefresh(topic, JSON.parse(e.data)); });
