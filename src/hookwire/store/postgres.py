@@ -70,7 +70,7 @@ def translated() -> Iterator[None]:
         raise StoreError(str(exc)) from exc
 
 
-# The parts of `record_attempts` (queries.sql), each one array per column of its one-row query.
+# The many-row parts of `record_attempts` (queries.sql), one array per column of each one-row query.
 _RECORD_COLUMNS: dict[str, tuple[str, ...]] = {
     "insert_attempt": (
         "id",
@@ -89,21 +89,18 @@ _RECORD_COLUMNS: dict[str, tuple[str, ...]] = {
         "now",
     ),
     "finish_delivery": ("id", "status", "lease", "next_attempt_at", "now"),
-    "mark_endpoint_success": ("id",),
 }
 
 
 def _record_params(record: AttemptsRecord) -> dict[str, list[Any]]:
-    parts: dict[str, list[Row]] = {
-        "insert_attempt": record.attempts,
-        "finish_delivery": record.finished,
-        "mark_endpoint_success": [{"id": e} for e in record.succeeded],
-    }
-    return {
+    parts = {"insert_attempt": record.attempts, "finish_delivery": record.finished}
+    params = {
         f"{name}__{column}": [row[column] for row in parts[name]]
         for name, columns in _RECORD_COLUMNS.items()
         for column in columns
     }
+    params["mark_endpoint_success__id"] = record.succeeded
+    return params
 
 
 def _args(query: Query, params: dict[str, Any]) -> list[Any]:
@@ -223,10 +220,10 @@ class PostgresDatabase:
         params = _record_params(record)
         rare = record.rare_steps()
         if not rare:
-            await self._runner().fetch("record_attempts", **params)
+            await self._runner().execute("record_attempts", **params)
             return
         async with self.transaction() as tx:
-            await tx.fetch("record_attempts", **params)
+            await tx.execute("record_attempts", **params)
             for name, rows in rare:
                 await tx.executemany(name, rows)
 

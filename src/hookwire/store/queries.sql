@@ -371,7 +371,8 @@ WHERE deliveries.id = r.id AND deliveries.status = {MessageStatus.SENDING} AND d
 -- A worker's usual record on PostgreSQL as one statement (Database.record_attempts): its attempts,
 -- their deliveries' ends (finish_delivery, lease-fenced) and the endpoints that answered well
 -- (mark_endpoint_success), each passed as one array per column; an empty array makes its part
--- a no-op. The three touch three tables and none reads what another writes, so one statement
+-- a no-op (PostgreSQL runs every data-modifying WITH part whether or not anything reads it). The
+-- three touch three tables and none reads what another writes, so one statement
 -- is the same as the three in a transaction, in one round trip instead of a BEGIN, one
 -- statement per row and a COMMIT: about half the CPU per attempt, in PostgreSQL and in the
 -- worker alike (docs/benchmarks.md).
@@ -385,7 +386,6 @@ WITH recorded AS (
         :insert_attempt__response_status_code::integer[], :insert_attempt__response_headers::text[],
         :insert_attempt__response_body::text[], :insert_attempt__duration_ms::integer[],
         :insert_attempt__trigger_type::smallint[], :insert_attempt__error::text[], :insert_attempt__now::bigint[])
-    RETURNING 1
 ), finished AS (
     UPDATE deliveries SET status = f.status, attempts = deliveries.attempts + 1,
         next_attempt_at = f.next_attempt_at, manual = 0, updated_at = f.now
@@ -393,14 +393,9 @@ WITH recorded AS (
         :finish_delivery__lease::bigint[], :finish_delivery__next_attempt_at::bigint[],
         :finish_delivery__now::bigint[]) AS f (id, status, lease, next_attempt_at, now)
     WHERE deliveries.id = f.id AND deliveries.status = {MessageStatus.SENDING} AND deliveries.next_attempt_at = f.lease
-    RETURNING 1
-), succeeded AS (
-    UPDATE endpoints SET first_failure_at = NULL
-    WHERE id = ANY(:mark_endpoint_success__id::text[]) AND first_failure_at IS NOT NULL
-    RETURNING 1
 )
-SELECT (SELECT count(*) FROM recorded) AS recorded, (SELECT count(*) FROM finished) AS finished,
-    (SELECT count(*) FROM succeeded) AS succeeded;
+UPDATE endpoints SET first_failure_at = NULL
+WHERE id = ANY(:mark_endpoint_success__id::text[]) AND first_failure_at IS NOT NULL;
 
 -- name: cancel_delivery --
 UPDATE deliveries SET status = {MessageStatus.CANCELED}, updated_at = :now
