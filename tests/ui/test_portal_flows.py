@@ -64,6 +64,8 @@ def test_a_portal_link_shows_one_application_and_nothing_else(
     page.get_by_role("button", name="Send example").click()
     page.wait_for_url("**tab=logs")
     expect(page.locator("#activity table tbody tr").first).to_contain_text("success")
+    expect(page.locator("#live-status")).to_contain_text("Live:")
+    screenshot(page, tmp_path, "portal-logs")
     page.locator("#activity table tbody tr").first.get_by_role("link").click()
     expect(page.locator("#response-body")).to_contain_text("from the receiver")
     screenshot(page, tmp_path, "portal-attempt")
