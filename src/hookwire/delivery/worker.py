@@ -450,6 +450,7 @@ class DeliveryWorker:
         await self._record()
 
     async def _record(self) -> None:
+        retry_at, was_full = self._next_retry_at, len(self._book) >= self._concurrency
         batch, self._done = self._done, []
         deferred, self._to_defer = self._to_defer, []
         attempts, updates, recorded, local = [], [], [], []
@@ -529,7 +530,13 @@ class DeliveryWorker:
             self._next_retry_at = min(self._next_retry_at, row["due"])
         if gone:
             log.warning("disabled endpoints that answered 410 Gone: %s", ", ".join(sorted(gone)))
-        self._wake.set()  # capacity freed, and maybe a retry is due sooner
+        # The claim loop looks again when the freed room may be wanted (the worker was full, or
+        # its last claim left due deliveries behind), a retry is due sooner than it was, or
+        # nothing is in flight (a burst run may be done). Otherwise new deliveries wake it
+        # themselves, and a look after every record was a quarter of all claims, most of them
+        # empty.
+        if was_full or self._backlog or self._next_retry_at < retry_at or not book:
+            self._wake.set()
 
     # ------------------------------------------------------------------ stopping
 
