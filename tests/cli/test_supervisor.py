@@ -145,3 +145,32 @@ def test_a_commit_in_the_api_process_wakes_a_worker_in_another(
         f"max {max(gaps) * 1000:.1f} ms"
     )
     assert max(gaps) < 5  # every one by a wake-up: the poll would take up to 30 s
+
+
+def test_the_workers_of_one_serve_take_their_turns_and_all_deliver(
+    database_url: str, receiver: Receiver, tmp_path: Path
+) -> None:
+    """Each worker child is told its turn among the workers (store/pg_wakeups.py), and with
+    turns taken every message is still delivered, promptly, one at a time and in a burst."""
+    env = {**ENV, "HOOKWIRE_PROCESSES": "4"}
+    server = HookwireProcess(database_url, log=tmp_path / "serve.log", start_timeout=90, **env)
+    auth = {"authorization": f"Bearer {server.token}"}
+    with server, httpx.Client(base_url=server.url, headers=auth) as api:
+        assert server.proc is not None
+        children = _wait_children(server.proc.pid, {"api": 2, "worker": 2}, set())
+        turns = []
+        for pid, role in children.items():
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            if role == "worker":
+                turns.append(argv[argv.index(b"--turn") + 1])
+        assert sorted(turns) == [b"0/2", b"1/2"]
+
+        app = _setup(api, receiver)
+        for n in range(5):
+            accepted = _send(api, app, n)
+            arrived = receiver.wait_for(n + 1, timeout=5)[-1].at
+            assert arrived - accepted < 5  # a wake-up, not the 30 s poll
+        for n in range(5, 105):
+            _send(api, app, n)
+        receiver.wait_for(105, timeout=30)
+    assert sorted(int(r.body[5:-1]) for r in receiver.requests) == list(range(105))  # {"n":N}

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import pytest
 
 from hookwire.runtime import Runtime
+from hookwire.store.database import WakeupTurn
 from hookwire.store.pg_wakeups import PacedWakeups
 
 EVERY = 0.2
@@ -37,6 +39,44 @@ async def test_closing_drops_a_held_wakeup() -> None:
     paced.close()
     await asyncio.sleep(EVERY * 1.5)
     assert fired == [1]
+
+
+async def test_two_workers_take_turns_so_between_them_the_queue_is_looked_at_every_period() -> None:
+    """Under a steady stream of wake-ups each of two workers looks every 2 x EVERY, at its own
+    times: the looks alternate, about EVERY apart, instead of coming in pairs."""
+    loop = asyncio.get_running_loop()
+    fired: list[tuple[float, int]] = []
+    turns = [
+        PacedWakeups(lambda slot=slot: fired.append((loop.time(), slot)), EVERY, turn=WakeupTurn(slot, 2))
+        for slot in range(2)
+    ]
+    deadline = loop.time() + EVERY * 12
+    while loop.time() < deadline:
+        for paced in turns:
+            paced()  # every commit's NOTIFY reaches both workers
+        await asyncio.sleep(0.002)
+    for paced in turns:
+        paced.close()
+    held = fired[2:]  # the first wake-up of each passed at once
+    for slot in range(2):
+        times = [t for t, s in held if s == slot]
+        assert 4 <= len(times) <= 7  # once per 2 x EVERY, not once per EVERY
+        assert all(b - a >= EVERY * 1.5 for a, b in itertools.pairwise(times))
+    slots = [s for _, s in held]
+    assert all(a != b for a, b in itertools.pairwise(slots))  # they alternate
+    gaps = [b - a for (a, _), (b, _) in itertools.pairwise(held)]
+    assert all(EVERY * 0.7 <= gap <= EVERY * 1.3 for gap in gaps), gaps
+
+
+async def test_a_worker_taking_turns_still_wakes_at_once_after_a_quiet_spell() -> None:
+    fired: list[int] = []
+    paced = PacedWakeups(lambda: fired.append(1), EVERY, turn=WakeupTurn(1, 2))
+    paced()
+    assert fired == [1]
+    await asyncio.sleep(EVERY * 2.5)  # longer than its period: quiet
+    paced()
+    assert fired == [1, 1]
+    paced.close()
 
 
 async def test_workers_on_postgresql_hear_a_burst_of_commits_as_few_wakeups(runtime: Runtime) -> None:

@@ -127,13 +127,17 @@ def serve(config: Path | None, as_json: bool, **flags: Any) -> None:
 @click.option("--parent-pid", type=int, required=True)
 @click.option("--listen-fd", type=int, required=True)
 @click.option("--event-hub")
+@click.option("--turn", default="0/1", help="a worker's turn among the workers: SLOT/WORKERS")
 @config_option
-def child(role: str, parent_pid: int, listen_fd: int, event_hub: str | None, config: Path | None) -> None:
+def child(
+    role: str, parent_pid: int, listen_fd: int, event_hub: str | None, turn: str, config: Path | None
+) -> None:
     """One child of a `hookwire serve` supervisor (started by it, not by hand)."""
     import os
 
     from hookwire.cli.serve import run_server, run_worker
     from hookwire.cli.supervisor import decode_settings, die_with_parent
+    from hookwire.store.database import WakeupTurn
 
     die_with_parent(parent_pid)
     settings = decode_settings(os.environ)
@@ -144,7 +148,9 @@ def child(role: str, parent_pid: int, listen_fd: int, event_hub: str | None, con
         _run(lambda: run_server(api, automations, listen_fd=listen_fd, event_hub=event_hub))
     else:
         os.close(listen_fd)  # only the API accepts connections
-        _run(lambda: run_worker(settings, automations, event_hub=event_hub, migrate=False))
+        slot, _, workers = turn.partition("/")
+        wakeup_turn = WakeupTurn(int(slot), int(workers))
+        _run(lambda: run_worker(settings, automations, event_hub=event_hub, migrate=False, turn=wakeup_turn))
 
 
 @main.command()

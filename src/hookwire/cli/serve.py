@@ -32,6 +32,7 @@ from hookwire.operations.monitor import OperationsMonitor
 from hookwire.operations.tracing import start_tracing
 from hookwire.redact import redact_url
 from hookwire.settings import Settings
+from hookwire.store.database import ALONE, WakeupTurn
 
 log = logging.getLogger("hookwire.serve")
 
@@ -147,6 +148,7 @@ async def run_worker(
     burst: bool = False,
     event_hub: str | None = None,
     migrate: bool = True,
+    turn: WakeupTurn = ALONE,
 ) -> None:
     from hookwire.cli.main import install_stop_handlers
 
@@ -156,7 +158,7 @@ async def run_worker(
     link = await open_event_link(rt, event_hub)
     rt.metrics.tracer = start_tracing("hookwire", os.environ)
     session, sender = open_sender(rt.settings)
-    worker = DeliveryWorker(rt, sender)
+    worker = DeliveryWorker(rt, sender, turn=turn)
     runner = AutomationRunner(rt, automations, environ=os.environ) if automations else None
     monitor = OperationsMonitor(rt, limits=worker.limits)
 

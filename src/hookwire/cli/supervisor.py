@@ -55,9 +55,11 @@ class ProcessPlan:
     api: int
     workers: int
 
-    @property
-    def roles(self) -> list[str]:
-        return ["api"] * self.api + ["worker"] * self.workers
+    def child_args(self) -> list[list[str]]:
+        """Each child's role and, for a worker, its turn among the workers (store/pg_wakeups.py)."""
+        return [["api"]] * self.api + [
+            ["worker", "--turn", f"{i}/{self.workers}"] for i in range(self.workers)
+        ]
 
 
 def process_count(settings: Settings) -> int:
@@ -159,8 +161,8 @@ async def supervise(settings: Settings, count: int, config: Path | None) -> None
         await hub.start()
         base += ["--event-hub", hub.path]
     children = [
-        _Child(role, [*base, role, "--listen-fd", str(sock.fileno())], env, (sock.fileno(),))
-        for role in plan.roles
+        _Child(args[0], [*base, *args, "--listen-fd", str(sock.fileno())], env, (sock.fileno(),))
+        for args in plan.child_args()
     ]
     stopping = asyncio.Event()
     install_stop_handlers(stopping.set)

@@ -57,7 +57,7 @@ from hookwire.operations.attempt_facts import attempt_facts
 from hookwire.queue import LOST, LeaseBook, QueueTable, claim_until_stopped, log_failure
 from hookwire.runtime import Runtime
 from hookwire.store import typed
-from hookwire.store.database import AttemptsRecord, ClaimedBatch
+from hookwire.store.database import ALONE, AttemptsRecord, ClaimedBatch, WakeupTurn
 from hookwire.store.statuses import MessageStatus
 
 log = logging.getLogger("hookwire.delivery")
@@ -117,9 +117,18 @@ def build_headers(msg_id: str, timestamp: int, body: bytes, target: EndpointTarg
 class DeliveryWorker:
     """Runs until stopped; `run(burst=True)` drains the queue and returns (tests, CLI)."""
 
-    def __init__(self, rt: Runtime, sender: Sender, *, concurrency: int | None = None, batch_size: int = 100):
+    def __init__(
+        self,
+        rt: Runtime,
+        sender: Sender,
+        *,
+        concurrency: int | None = None,
+        batch_size: int = 100,
+        turn: WakeupTurn = ALONE,
+    ):
         self._rt = rt
         self._sender = sender
+        self._turn = turn  # among the workers of one `hookwire serve` (store/pg_wakeups.py)
         self._concurrency = max(1, concurrency or rt.settings.worker_concurrency)
         self._batch_size = max(1, batch_size)
         self._book: LeaseBook[int] = LeaseBook(rt.db, DELIVERIES, int(rt.settings.lease_seconds * 1000), log)
@@ -173,7 +182,7 @@ class DeliveryWorker:
     async def run(self, *, burst: bool = False, burst_horizon: float | None = None) -> None:
         """Deliver until stop(). With burst, return once nothing is claimed, in flight or due
         within `burst_horizon` seconds (None: wait for every scheduled retry and lease)."""
-        await self._rt.db.listen_deliveries(self.wake)
+        await self._rt.db.listen_deliveries(self.wake, turn=self._turn)
         recorder = asyncio.create_task(self._record_loop())
         self._senders = [asyncio.create_task(self._sender_loop()) for _ in range(self._concurrency)]
         try:

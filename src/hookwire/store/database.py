@@ -13,6 +13,17 @@ from typing import Any, NamedTuple, Protocol
 
 Row = dict[str, Any]
 WakeupCallback = Callable[[], None]
+
+
+class WakeupTurn(NamedTuple):
+    """A worker's place among the `workers` of one `hookwire serve`: on PostgreSQL they take
+    their wake-ups in turn (store/pg_wakeups.py). `slot` counts from 0."""
+
+    slot: int
+    workers: int
+
+
+ALONE = WakeupTurn(0, 1)
 NotifyCallback = Callable[[str], None]  # called with a notification's payload
 # The channel the store notifies when deliveries (or routing, or automation runs) may be due.
 DELIVERIES_CHANNEL = "hookwire_deliveries"
@@ -161,8 +172,9 @@ class Database(Executor, Protocol):
         """Apply pending migrations; return the names applied."""
         ...
 
-    async def listen_deliveries(self, callback: WakeupCallback) -> None:
-        """Call `callback` whenever new deliveries may be due (any process on PostgreSQL)."""
+    async def listen_deliveries(self, callback: WakeupCallback, *, turn: WakeupTurn = ALONE) -> None:
+        """Call `callback` whenever new deliveries may be due (any process on PostgreSQL);
+        `turn` paces PostgreSQL's wake-ups among the workers of one `hookwire serve`."""
         ...
 
     async def listen(self, channel: str, callback: NotifyCallback) -> None:

@@ -19,6 +19,7 @@ import asyncpg
 from hookwire.errors import ConstraintViolation, DatabaseUnavailable, StoreError
 from hookwire.redact import redact_url
 from hookwire.store.database import (
+    ALONE,
     DELIVERIES_CHANNEL,
     AttemptsRecord,
     ClaimedBatch,
@@ -28,6 +29,7 @@ from hookwire.store.database import (
     Step,
     StoredMessage,
     WakeupCallback,
+    WakeupTurn,
 )
 from hookwire.store.migrate import load_migrations
 from hookwire.store.pg_fanouts import Fanouts
@@ -281,10 +283,10 @@ class PostgresDatabase:
         with translated():
             await self._pool.execute("SELECT pg_notify($1, $2)", channel, payload)
 
-    async def listen_deliveries(self, callback: WakeupCallback) -> None:
-        """Wake-ups paced to one per 5 ms (pg_wakeups.py): every API process notifies with
-        every batch it commits, and every listening process hears each one."""
-        paced = PacedWakeups(callback)
+    async def listen_deliveries(self, callback: WakeupCallback, *, turn: WakeupTurn = ALONE) -> None:
+        """Wake-ups paced (pg_wakeups.py): every API process notifies with every batch it
+        commits, and every listening process hears each one."""
+        paced = PacedWakeups(callback, turn=turn)
         self._paced.append(paced)
         await self.listen(CHANNEL, lambda _payload: paced())
 

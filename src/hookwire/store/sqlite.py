@@ -37,6 +37,7 @@ import orjson
 
 from hookwire.errors import ConstraintViolation, DatabaseUnavailable, StoreError
 from hookwire.store.database import (
+    ALONE,
     DELIVERIES_CHANNEL,
     AttemptsRecord,
     ClaimedBatch,
@@ -45,6 +46,7 @@ from hookwire.store.database import (
     Step,
     StoredMessage,
     WakeupCallback,
+    WakeupTurn,
     app_fanout,
 )
 from hookwire.store.migrate import load_migrations
@@ -544,8 +546,8 @@ class SqliteDatabase:
         link can tell the other processes (which then call `wake_listeners`, not this)."""
         self._relay = callback
 
-    async def listen_deliveries(self, callback: WakeupCallback) -> None:
-        self._listeners.append(callback)
+    async def listen_deliveries(self, callback: WakeupCallback, *, turn: WakeupTurn = ALONE) -> None:
+        self._listeners.append(callback)  # in-process and unpaced: `turn` is PostgreSQL's
 
     async def migrate(self) -> list[str]:
         def apply(conn: sqlite3.Connection) -> list[str]:
