@@ -393,6 +393,35 @@ async def test_wakeups_not_polling(runtime: Runtime, receiver: Receiver, workers
         await asyncio.wait_for(running, DRAIN_DEADLINE)
 
 
+async def test_every_retry_a_worker_scheduled_wakes_it_not_only_the_first(
+    runtime: Runtime, workers: Workers
+) -> None:
+    """Five deliveries fail 100 ms apart and are due again 500 ms later each, while a slow one
+    keeps the worker busy: every retry goes out when due, not a 30 s poll later."""
+    rt = tuned(runtime, poll_interval=30.0, retry_schedule="500ms", circuit_breaker_failures=0)
+    with Receiver() as flaky, Receiver() as slow:
+        slow.default = Reply(200, delay=4.0)
+        app_id, _ = await add_endpoint(rt, flaky.url)
+        other_app, _ = await add_endpoint(rt, slow.url)
+        worker = workers.new(rt)
+        running = asyncio.create_task(worker.run())
+        try:
+            await send(rt, other_app, {"slow": True})  # in flight for 4 s
+            await asyncio.sleep(0.3)
+            for n in range(5):
+                flaky.respond(500)
+                await send(rt, app_id, {"n": n})
+                await asyncio.to_thread(flaky.wait_for, n + 1, 5.0)
+                await asyncio.sleep(0.1)
+            requests = await asyncio.to_thread(flaky.wait_for, 10, 5.0)
+        finally:
+            worker.stop()
+            await asyncio.wait_for(running, DRAIN_DEADLINE)
+    firsts = {r.body: r.at for r in requests[:5]}
+    for retry in requests[5:]:
+        assert retry.at - firsts[retry.body] < 1.5  # due 0.5 s after its failure
+
+
 async def test_attempts_that_finish_together_share_one_record(
     runtime: Runtime, receiver: Receiver, workers: Workers, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -45,6 +45,7 @@ from hookwire import __version__
 from hookwire.clock import now_ms
 from hookwire.delivery import transformations
 from hookwire.delivery.claimed import ClaimedDelivery, MessageToSend
+from hookwire.delivery.due_times import DueTimes
 from hookwire.delivery.endpoint_cache import EndpointCache, EndpointTarget
 from hookwire.delivery.limits import MAX_COOLDOWN, EndpointLimits
 from hookwire.delivery.local_errors import LOCAL_BACKOFF, LocalErrorLog
@@ -162,7 +163,7 @@ class DeliveryWorker:
         self._backlog = False
         self._stopping = False
         self._recorder_stopping = False
-        self._next_retry_at = math.inf  # ms; the earliest retry or deferral this worker scheduled
+        self._retries = DueTimes()  # the retries and deferrals this worker scheduled (due_times.py)
         self._unblock_at = math.inf  # ms; when an endpoint the last claim skipped may go again
         self._paced_until = 0  # ms; deliveries held back by a cap or a throttle are due until then
         self.sent = 0
@@ -211,7 +212,7 @@ class DeliveryWorker:
         timeout = self._rt.settings.poll_interval
         if len(self._book) >= self._concurrency:
             return timeout  # the recorder wakes the loop when capacity frees up
-        wake_at = min(self._next_retry_at, self._unblock_at)
+        wake_at = min(self._retries.earliest, self._unblock_at)
         if wake_at != math.inf:
             timeout = min(timeout, (wake_at - now_ms()) / 1000)
         if burst and not self._book and self._quiet.is_set() and not self._done:
@@ -259,8 +260,8 @@ class DeliveryWorker:
             open_circuits=open_circuits,
         )
         claimed = typed(ClaimedDelivery, batch.deliveries)
-        if len(claimed) < limit and self._next_retry_at <= now:
-            self._next_retry_at = math.inf  # everything due by now was claimed
+        if len(claimed) < limit:
+            self._retries.passed(now)  # everything due by now was claimed
         # A row of ours whose lease ran out while it was still being sent keeps the new lease and
         # is not sent a second time.
         fresh_ids = set(self._book.claimed((d.id for d in claimed), lease_until))
@@ -319,7 +320,7 @@ class DeliveryWorker:
             raise
         self._book.drop(row["id"] for row in (*canceled, *deferred))
         for row in deferred:
-            self._next_retry_at = min(self._next_retry_at, row["due"])
+            self._retries.add(row["due"])
         for item in waiting:
             self._waiting.setdefault(item[2].id, collections.deque()).append(item)
         for work in sendable:
@@ -459,7 +460,7 @@ class DeliveryWorker:
         await self._record()
 
     async def _record(self) -> None:
-        retry_at, was_full = self._next_retry_at, len(self._book) >= self._concurrency
+        retry_at, was_full = self._retries.earliest, len(self._book) >= self._concurrency
         batch, self._done = self._done, []
         deferred, self._to_defer = self._to_defer, []
         attempts, updates, recorded, local = [], [], [], []
@@ -502,7 +503,7 @@ class DeliveryWorker:
                 updates.append(book.fail(d.id, now))
             else:
                 due = item.finished_at + math.ceil(verdict.retry_in * 1000)
-                self._next_retry_at = min(self._next_retry_at, due)
+                self._retries.add(due)
                 updates.append(book.finish(d.id, MessageStatus.PENDING, due, now))
         record = AttemptsRecord(
             attempts=attempts,
@@ -536,7 +537,7 @@ class DeliveryWorker:
             )
         book.drop(row["id"] for row in (*deferred, *local))
         for row in (*deferred, *local):
-            self._next_retry_at = min(self._next_retry_at, row["due"])
+            self._retries.add(row["due"])
         if gone:
             log.warning("disabled endpoints that answered 410 Gone: %s", ", ".join(sorted(gone)))
         # The claim loop looks again when the freed room may be wanted (the worker was full, or
@@ -544,7 +545,7 @@ class DeliveryWorker:
         # nothing is in flight (a burst run may be done). Otherwise new deliveries wake it
         # themselves, and a look after every record was a quarter of all claims, most of them
         # empty.
-        if was_full or self._backlog or self._next_retry_at < retry_at or not book:
+        if was_full or self._backlog or self._retries.earliest < retry_at or not book:
             self._wake.set()
 
     # ------------------------------------------------------------------ stopping
