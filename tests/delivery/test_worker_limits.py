@@ -131,6 +131,40 @@ async def test_circuit_breaker_spares_a_failing_endpoint_and_probes_after_the_co
         assert len(await attempts_to(rt, app_id, healthy_id)) == 20
 
 
+async def test_the_queue_behind_a_circuit_goes_once_its_probe_is_answered(
+    runtime: Runtime, workers: Workers
+) -> None:
+    """The probe's answer closes the circuit and wakes the worker: what waited behind it goes
+    out then, not a 30 s poll later, even while another endpoint keeps the worker busy."""
+    rt = tuned(
+        runtime,
+        poll_interval=30.0,
+        circuit_breaker_failures=1,
+        circuit_breaker_cooldown=0.5,
+        retry_schedule="",
+    )
+    with Receiver() as flaky, Receiver() as slow:
+        slow.default = Reply(200, delay=5.0)
+        app_id, _ = await add_endpoint(rt, flaky.url)
+        other_app, _ = await add_endpoint(rt, slow.url)
+        worker = workers.new(rt)
+        running = asyncio.create_task(worker.run())
+        try:
+            await send(rt, other_app, {"slow": True})  # in flight for 5 s
+            flaky.respond(500)
+            flaky.default = Reply(200, delay=0.3)  # the probe and what follows take a while
+            await send(rt, app_id, {"n": 0})
+            await asyncio.to_thread(flaky.wait_for, 1, WAIT)  # failed: the circuit opens
+            for n in range(1, 4):
+                await send(rt, app_id, {"n": n})
+            requests = await asyncio.to_thread(flaky.wait_for, 4, 4.0)
+        finally:
+            await stop(worker, running)
+    probe, *rest = requests[1:]
+    assert probe.at - requests[0].at >= 0.5 - 0.05  # after the cooldown
+    assert all(r.at - probe.at < 1.5 for r in rest)
+
+
 async def test_manual_resend_goes_through_an_open_circuit(
     runtime: Runtime, receiver: Receiver, workers: Workers
 ) -> None:
