@@ -68,6 +68,26 @@ async def test_two_workers_take_turns_so_between_them_the_queue_is_looked_at_eve
     assert all(EVERY * 0.7 <= gap <= EVERY * 1.3 for gap in gaps), gaps
 
 
+async def test_a_wakeup_is_held_no_longer_than_a_period_whenever_it_comes() -> None:
+    """Taking turns, a wake-up is held at most until this turn's next time: one period (2 x
+    EVERY) at the most, also right after a wake-up that passed at once, off the turn's times."""
+    every = 0.1
+    period = 2 * every
+    loop = asyncio.get_running_loop()
+    fired: list[float] = []
+    paced = PacedWakeups(lambda: fired.append(loop.time()), every, turn=WakeupTurn(1, 2))
+    for phase in (0.005, 0.05, 0.1, 0.15):  # where in the period the first one passes at once
+        await asyncio.sleep(period * 1.2 + (phase - loop.time()) % period)  # quiet, then the phase
+        paced()
+        assert len(fired) % 2 == 1  # at once
+        came = loop.time()
+        paced()  # right after it: held
+        while len(fired) % 2 == 1:
+            await asyncio.sleep(0.002)
+        assert fired[-1] - came <= period + 0.04, phase
+    paced.close()
+
+
 async def test_a_worker_taking_turns_still_wakes_at_once_after_a_quiet_spell() -> None:
     fired: list[int] = []
     paced = PacedWakeups(lambda: fired.append(1), EVERY, turn=WakeupTurn(1, 2))

@@ -18,8 +18,9 @@ messages, with pg_stat_statements): 1,553 claims of 9.7 deliveries instead of 1,
 worker started on its own (`hookwire worker`) keeps the plain 5 ms.
 
 The first wake-up after a quiet spell passes at once; one that arrives sooner is held until
-the process's next time, and any more meanwhile join it. A commit therefore reaches a worker
-within 5 ms (10 / W ms while the next worker in turn has room), and within 10 ms at worst. A
+the process's next time (alone: 5 ms after its last; taking turns: its first turn after its
+last), and any more meanwhile join it. A commit therefore reaches a worker within 5 ms alone,
+within 10 / W ms while the next worker in turn has room, and within 10 ms at worst. A
 claim that fills its batch looks again at once, without waiting for a wake-up (queue/loop.py),
 so a backlog is never paced by this.
 """
@@ -57,12 +58,10 @@ class PacedWakeups:
 
     def _next_time(self) -> float:
         """Alone: one period after the last wake-up. Taking turns: the first of this turn's
-        times at least half a period after it (so a wake-up that came at once, off the grid,
-        is not followed by a claim only a moment later)."""
+        times after it, so a wake-up is never held longer than a period."""
         if self._alone:
             return self._last + self._period
-        earliest = self._last + self._period / 2
-        return self._offset + math.ceil((earliest - self._offset) / self._period) * self._period
+        return self._offset + (math.floor((self._last - self._offset) / self._period) + 1) * self._period
 
     def _fire(self) -> None:
         self._held = None
