@@ -18,9 +18,11 @@ messages, with pg_stat_statements): 1,553 claims of 9.7 deliveries instead of 1,
 worker started on its own (`hookwire worker`) keeps the plain 5 ms.
 
 The first wake-up after a quiet spell passes at once; one that arrives sooner is held until
-the process's next time (alone: 5 ms after its last; taking turns: its first turn after its
-last), and any more meanwhile join it. A commit therefore reaches a worker within 5 ms alone,
-within 10 / W ms while the next worker in turn has room, and within 10 ms at worst. A
+the process's next time (alone: 5 ms after its last; taking turns: its first turn at least
+5 ms after its last), and any more meanwhile join it. A commit therefore reaches a worker
+within 5 ms alone; taking turns, within 10 / W ms while the next worker in turn has room and
+within 10 ms while any has. One worker holds a wake-up 15 ms at the most, right after one that
+passed at once, off its times. A
 claim that fills its batch looks again at once, without waiting for a wake-up (queue/loop.py),
 so a backlog is never paced by this.
 """
@@ -51,21 +53,27 @@ class PacedWakeups:
         if self._held is not None:
             return  # joins the wake-up already held
         loop = asyncio.get_running_loop()
-        if loop.time() >= self._last + self._period:
-            self._fire()  # after a quiet spell: at once
+        now = loop.time()
+        if now >= self._last + self._period:
+            self._fire(now)  # after a quiet spell: at once
         else:
-            self._held = loop.call_at(self._next_time(), self._fire)
+            due = self._next_time()
+            self._held = loop.call_at(due, self._fire, due)
 
     def _next_time(self) -> float:
         """Alone: one period after the last wake-up. Taking turns: the first of this turn's
-        times after it, so a wake-up is never held longer than a period."""
+        times at least half a period after it, so two looks are never closer than that, even
+        after one that came at once, off the turn's times."""
         if self._alone:
             return self._last + self._period
-        return self._offset + (math.floor((self._last - self._offset) / self._period) + 1) * self._period
+        earliest = self._last + self._period / 2
+        return self._offset + math.ceil((earliest - self._offset) / self._period) * self._period
 
-    def _fire(self) -> None:
+    def _fire(self, due: float) -> None:
         self._held = None
-        self._last = asyncio.get_running_loop().time()
+        # uvloop keeps time in milliseconds and may run a timer a little before its float time:
+        # the wake-up counts at the time it was due, or the next would be due again at once
+        self._last = max(asyncio.get_running_loop().time(), due)
         self._callback()
 
     def close(self) -> None:
