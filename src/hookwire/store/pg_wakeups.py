@@ -72,7 +72,7 @@ class PacedWakeups:
     def _fire(self, due: float) -> None:
         self._held = None
         # uvloop keeps time in milliseconds and may run a timer a little before its float time:
-        # the wake-up counts at the time it was due, or the next would be due again at once
+        # the wake-up counts at the time it was due, so the turns keep to their times
         self._last = max(asyncio.get_running_loop().time(), due)
         self._callback()
 
