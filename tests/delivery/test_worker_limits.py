@@ -145,7 +145,7 @@ async def test_the_queue_behind_a_circuit_goes_once_its_probe_is_answered(
     )
     with Receiver() as flaky, Receiver() as slow:
         slow.default = Reply(200, delay=5.0)
-        app_id, _ = await add_endpoint(rt, flaky.url)
+        app_id, endpoint_id = await add_endpoint(rt, flaky.url)
         other_app, _ = await add_endpoint(rt, slow.url)
         worker = workers.new(rt)
         running = asyncio.create_task(worker.run())
@@ -154,7 +154,11 @@ async def test_the_queue_behind_a_circuit_goes_once_its_probe_is_answered(
             flaky.respond(500)
             flaky.default = Reply(200, delay=0.3)  # the probe and what follows take a while
             await send(rt, app_id, {"n": 0})
-            await asyncio.to_thread(flaky.wait_for, 1, WAIT)  # failed: the circuit opens
+
+            async def failure_recorded() -> bool:
+                return len(await attempts_to(rt, app_id, endpoint_id)) == 1
+
+            await eventually(failure_recorded, "the failed attempt")  # the circuit is open
             for n in range(1, 4):
                 await send(rt, app_id, {"n": n})
             requests = await asyncio.to_thread(flaky.wait_for, 4, 4.0)
