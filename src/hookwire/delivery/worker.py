@@ -165,7 +165,6 @@ class DeliveryWorker:
         self._recorder_stopping = False
         self._retries = DueTimes()  # the retries and deferrals this worker scheduled (due_times.py)
         self._unblock_at = math.inf  # ms; when an endpoint the last claim skipped may go again
-        self._skipped_circuits: frozenset[str] = frozenset()  # open or probing, at the last claim
         self._paced_until = 0  # ms; deliveries held back by a cap or a throttle are due until then
         self.sent = 0
 
@@ -244,7 +243,6 @@ class DeliveryWorker:
         now = now_ms()
         lease_until = self._book.lease_until(now)
         blocked, open_circuits = self._limits.exclusions(now / 1000)
-        self._skipped_circuits = frozenset(open_circuits)
         if self._waiting:
             blocked = sorted({*blocked, *self._waiting})
         self._unblock_at = math.inf
@@ -462,7 +460,6 @@ class DeliveryWorker:
         await self._record()
 
     async def _record(self) -> None:
-        retry_at, was_full = self._retries.earliest, len(self._book) >= self._concurrency
         batch, self._done = self._done, []
         deferred, self._to_defer = self._to_defer, []
         attempts, updates, recorded, local = [], [], [], []
@@ -542,15 +539,7 @@ class DeliveryWorker:
             self._retries.add(row["due"])
         if gone:
             log.warning("disabled endpoints that answered 410 Gone: %s", ", ".join(sorted(gone)))
-        # The claim loop looks again when the freed room may be wanted (the worker was full, or
-        # its last claim left due deliveries behind), an endpoint whose circuit the last claim
-        # skipped has just had its probe answered (closed again, its queue may go), a retry is
-        # due sooner than it was, or nothing is in flight (a burst run may be done). Otherwise
-        # new deliveries wake it themselves, and a look after every record was a quarter of all
-        # claims, most of them empty.
-        probed = not self._skipped_circuits.isdisjoint(succeeding | failing)
-        if was_full or self._backlog or probed or self._retries.earliest < retry_at or not book:
-            self._wake.set()
+        self._wake.set()  # capacity freed, and maybe a retry is due sooner
 
     # ------------------------------------------------------------------ stopping
 
