@@ -417,9 +417,13 @@ async def test_every_retry_a_worker_scheduled_wakes_it_not_only_the_first(
         finally:
             worker.stop()
             await asyncio.wait_for(running, DRAIN_DEADLINE)
-    firsts = {r.body: r.at for r in requests[:5]}
-    for retry in requests[5:]:
-        assert retry.at - firsts[retry.body] < 1.5  # due 0.5 s after its failure
+    firsts: dict[bytes, float] = {}
+    for request in requests:  # a retry may overtake a later message's first attempt
+        if request.body in firsts:
+            assert request.at - firsts[request.body] < 1.5  # due 0.5 s after its failure
+        else:
+            firsts[request.body] = request.at
+    assert len(firsts) == 5
 
 
 async def test_attempts_that_finish_together_share_one_record(
