@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import signal
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -174,3 +176,27 @@ def test_the_workers_of_one_serve_take_their_turns_and_all_deliver(
             _send(api, app, n)
         receiver.wait_for(105, timeout=30)
     assert sorted(int(r.body[5:-1]) for r in receiver.requests) == list(range(105))  # {"n":N}
+
+
+def test_a_malformed_turn_is_a_usage_error_not_a_traceback() -> None:
+    for turn in ("x", "2/2", "1"):
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "hookwire",
+                "_child",
+                "worker",
+                "--parent-pid",
+                "1",
+                "--listen-fd",
+                "3",
+                "--turn",
+                turn,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 2, done.stderr
+        assert "expected SLOT/WORKERS" in done.stderr and "Traceback" not in done.stderr

@@ -19,6 +19,7 @@ import orjson
 from hookwire import __version__
 from hookwire.errors import ConfigError, StoreError
 from hookwire.settings import Settings, load_settings
+from hookwire.store.database import WakeupTurn
 
 if TYPE_CHECKING:
     from hookwire.automations import Automation
@@ -122,22 +123,34 @@ def serve(config: Path | None, as_json: bool, **flags: Any) -> None:
         _run(lambda: run_server(settings, automations))
 
 
+def _wakeup_turn(value: str) -> WakeupTurn:
+    """`--turn SLOT/WORKERS`, e.g. 1/2, or a usage error naming the form."""
+    slot, _, workers = value.partition("/")
+    if not (slot.isdigit() and workers.isdigit() and int(slot) < int(workers)):
+        raise click.BadParameter(f"{value!r}: expected SLOT/WORKERS with SLOT < WORKERS, e.g. 1/2")
+    return WakeupTurn(int(slot), int(workers))
+
+
 @main.command("_child", hidden=True)
 @click.argument("role", type=click.Choice(["api", "worker"]))
 @click.option("--parent-pid", type=int, required=True)
 @click.option("--listen-fd", type=int, required=True)
 @click.option("--event-hub")
-@click.option("--turn", default="0/1", help="a worker's turn among the workers: SLOT/WORKERS")
+@click.option(
+    "--turn",
+    default="0/1",
+    callback=lambda _ctx, _param, value: _wakeup_turn(value),
+    help="a worker's turn among the workers: SLOT/WORKERS",
+)
 @config_option
 def child(
-    role: str, parent_pid: int, listen_fd: int, event_hub: str | None, turn: str, config: Path | None
+    role: str, parent_pid: int, listen_fd: int, event_hub: str | None, turn: WakeupTurn, config: Path | None
 ) -> None:
     """One child of a `hookwire serve` supervisor (started by it, not by hand)."""
     import os
 
     from hookwire.cli.serve import run_server, run_worker
     from hookwire.cli.supervisor import decode_settings, die_with_parent
-    from hookwire.store.database import WakeupTurn
 
     die_with_parent(parent_pid)
     settings = decode_settings(os.environ)
@@ -148,9 +161,7 @@ def child(
         _run(lambda: run_server(api, automations, listen_fd=listen_fd, event_hub=event_hub))
     else:
         os.close(listen_fd)  # only the API accepts connections
-        slot, _, workers = turn.partition("/")
-        wakeup_turn = WakeupTurn(int(slot), int(workers))
-        _run(lambda: run_worker(settings, automations, event_hub=event_hub, migrate=False, turn=wakeup_turn))
+        _run(lambda: run_worker(settings, automations, event_hub=event_hub, migrate=False, turn=turn))
 
 
 @main.command()
