@@ -12,6 +12,8 @@ import dataclasses
 import math
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from email.utils import formatdate, parsedate_to_datetime
 from typing import Any
 
@@ -105,6 +107,23 @@ async def status_counts(rt: Runtime) -> dict[int, int]:
 
 
 # ---------------------------------------------------------------------------- outcomes
+
+
+@asynccontextmanager
+async def busy_worker(rt: Runtime, workers: Workers, *, busy_for: float) -> AsyncIterator[DeliveryWorker]:
+    """A running worker with one delivery to another application held in flight for `busy_for`
+    seconds, so something is always in flight while the test runs; stopped at the end."""
+    with Receiver() as slow:
+        slow.default = Reply(200, delay=busy_for)
+        other_app, _ = await add_endpoint(rt, slow.url)
+        worker = workers.new(rt)
+        running = asyncio.create_task(worker.run())
+        try:
+            await send(rt, other_app, {"slow": True})
+            yield worker
+        finally:
+            worker.stop()
+            await asyncio.wait_for(running, DRAIN_DEADLINE)
 
 
 async def test_failing_twice_then_succeeding_records_three_attempts(
@@ -399,14 +418,9 @@ async def test_every_retry_a_worker_scheduled_wakes_it_not_only_the_first(
     """Five deliveries fail 100 ms apart and are due again 500 ms later each, while a slow one
     keeps the worker busy: every retry goes out when due, not a 30 s poll later."""
     rt = tuned(runtime, poll_interval=30.0, retry_schedule="500ms", circuit_breaker_failures=0)
-    with Receiver() as flaky, Receiver() as slow:
-        slow.default = Reply(200, delay=4.0)
+    with Receiver() as flaky:
         app_id, _ = await add_endpoint(rt, flaky.url)
-        other_app, _ = await add_endpoint(rt, slow.url)
-        worker = workers.new(rt)
-        running = asyncio.create_task(worker.run())
-        try:
-            await send(rt, other_app, {"slow": True})  # in flight for 4 s
+        async with busy_worker(rt, workers, busy_for=4.0):
             await asyncio.sleep(0.3)
             for n in range(5):
                 flaky.respond(500)
@@ -414,9 +428,6 @@ async def test_every_retry_a_worker_scheduled_wakes_it_not_only_the_first(
                 await asyncio.to_thread(flaky.wait_for, n + 1, 5.0)
                 await asyncio.sleep(0.1)
             requests = await asyncio.to_thread(flaky.wait_for, 10, 5.0)
-        finally:
-            worker.stop()
-            await asyncio.wait_for(running, DRAIN_DEADLINE)
     firsts: dict[bytes, float] = {}
     for request in requests:  # a retry may overtake a later message's first attempt
         if request.body in firsts:

@@ -23,6 +23,7 @@ from tests.delivery.test_worker import (
     Workers,
     add_endpoint,
     attempts_of,
+    busy_worker,
     send,
     status_counts,
     tuned,
@@ -143,14 +144,9 @@ async def test_the_queue_behind_a_circuit_goes_once_its_probe_is_answered(
         circuit_breaker_cooldown=0.5,
         retry_schedule="",
     )
-    with Receiver() as flaky, Receiver() as slow:
-        slow.default = Reply(200, delay=5.0)
+    with Receiver() as flaky:
         app_id, endpoint_id = await add_endpoint(rt, flaky.url)
-        other_app, _ = await add_endpoint(rt, slow.url)
-        worker = workers.new(rt)
-        running = asyncio.create_task(worker.run())
-        try:
-            await send(rt, other_app, {"slow": True})  # in flight for 5 s
+        async with busy_worker(rt, workers, busy_for=5.0):
             flaky.respond(500)
             flaky.default = Reply(200, delay=0.3)  # the probe and what follows take a while
             await send(rt, app_id, {"n": 0})
@@ -162,8 +158,6 @@ async def test_the_queue_behind_a_circuit_goes_once_its_probe_is_answered(
             for n in range(1, 4):
                 await send(rt, app_id, {"n": n})
             requests = await asyncio.to_thread(flaky.wait_for, 4, 4.0)
-        finally:
-            await stop(worker, running)
     probe, *rest = requests[1:]
     assert probe.at - requests[0].at >= 0.5 - 0.05  # after the cooldown
     assert all(r.at - probe.at < 1.5 for r in rest)
