@@ -416,14 +416,17 @@ async def test_every_retry_a_worker_scheduled_wakes_it_not_only_the_first(
     runtime: Runtime, workers: Workers
 ) -> None:
     """Five deliveries fail 100 ms apart and are due again 500 ms later each, while a slow one
-    keeps the worker busy: every retry goes out when due, not a 30 s poll later."""
+    keeps the worker busy: every retry goes out when due, not a 30 s poll later. The endpoint
+    answers every request 500 (a scripted 500 for each first attempt could be taken by an
+    earlier message's retry, which overtakes a late first attempt), so each message is tried
+    twice, once and once more after 500 ms."""
     rt = tuned(runtime, poll_interval=30.0, retry_schedule="500ms", circuit_breaker_failures=0)
     with Receiver() as flaky:
+        flaky.default = Reply(500)
         app_id, _ = await add_endpoint(rt, flaky.url)
         async with busy_worker(rt, workers, busy_for=4.0):
             await asyncio.sleep(0.3)
             for n in range(5):
-                flaky.respond(500)
                 await send(rt, app_id, {"n": n})
                 await asyncio.to_thread(flaky.wait_for, n + 1, 5.0)
                 await asyncio.sleep(0.1)
