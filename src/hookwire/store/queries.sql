@@ -272,17 +272,25 @@ RETURNING id, msg_id, endpoint_id, app_id, attempts, manual;
 -- payload comes on its first row only, so a fan-out does not carry it once per endpoint. The
 -- conditions are repeated outside the scan window so that PostgreSQL re-checks them on a row
 -- another worker updated between the window and the lock.
+--
+-- The window's plan must not depend on PostgreSQL's estimates: a worker prepares its claim in
+-- its first seconds, and PostgreSQL may keep the generic plan it makes then, costed for an empty
+-- queue. Written as `d.id IN (window)` with `d.status IN (...)`, that plan read every due row
+-- through deliveries_due and ran the window again for each (a 20,000 backlog drained at 92/s
+-- instead of ~4,000/s; tests/store/test_claim_plans.py). So the window is an `ARRAY(...)`, which
+-- PostgreSQL computes once, and the re-check compares `status::integer`, which deliveries_due's
+-- predicate (status PENDING or SENDING) cannot use, so the window's rows are read by primary key.
 -- name: claim_due_deliveries [postgres] --
 WITH claimed AS (
     UPDATE deliveries SET status = {MessageStatus.SENDING}, next_attempt_at = :lease_until, updated_at = :now
     WHERE id IN (
         SELECT d.id FROM deliveries AS d
-        WHERE d.id IN (
+        WHERE d.id = ANY(ARRAY(
                 SELECT id FROM deliveries
                 WHERE status IN ({MessageStatus.PENDING}, {MessageStatus.SENDING}) AND next_attempt_at <= :now
                 ORDER BY next_attempt_at LIMIT :scan
-            )
-            AND d.status IN ({MessageStatus.PENDING}, {MessageStatus.SENDING}) AND d.next_attempt_at <= :now
+            ))
+            AND d.status::integer IN ({MessageStatus.PENDING}, {MessageStatus.SENDING}) AND d.next_attempt_at <= :now
             AND NOT (d.endpoint_id = ANY(:blocked))
             AND (d.manual = 1 OR NOT (d.endpoint_id = ANY(:open_circuits)))
         ORDER BY d.next_attempt_at LIMIT :limit
