@@ -84,8 +84,9 @@ async def test_a_claim_planned_on_an_empty_queue_reads_its_window_not_the_queue(
         }
         return [params[name] for name in query.params]
 
-    dsn: str = runtime.db.dsn  # type: ignore[attr-defined]
-    conn = await asyncpg.connect(dsn, server_settings={"plan_cache_mode": "force_generic_plan"})
+    conn = await asyncpg.connect(
+        runtime.settings.database_url, server_settings={"plan_cache_mode": "force_generic_plan"}
+    )
     try:
         # a new worker's first claims: the queue holds a few delivered messages and nothing due
         await _add_deliveries(conn, app.id, endpoint.id, 0, 50, MessageStatus.SUCCESS)
